@@ -1,0 +1,55 @@
+"""POST /v1/metrics: a batch of metric points pushed by an app, stored as per-minute/hour/day rollups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
+from vigil_core.api import (
+    DependencySlot,
+    build_ingest_dependencies,
+    json_response,
+    register_error_handlers,
+    request_from,
+    utc_now,
+)
+from vigil_core.services.ingest import IngestDependencies, submit_batch
+from vigil_core.settings import IngestSettings, cached_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+register_error_handlers(app, logger)
+dependencies: DependencySlot[IngestDependencies] = DependencySlot(
+    lambda: build_ingest_dependencies(cached_settings(IngestSettings))
+)
+
+
+@app.post("/v1/metrics")
+@tracer.capture_method
+def post_metrics() -> Response[str]:
+    outcome = submit_batch(request_from(app.current_event), dependencies.get(), utc_now())
+    if outcome.replayed:
+        metrics.add_metric(name="BatchesReplayed", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="PointsAccepted", unit=MetricUnit.Count, value=outcome.result.accepted)
+        metrics.add_metric(name="RollupWrites", unit=MetricUnit.Count, value=outcome.result.writes)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return json_response(202, outcome.result, headers)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = dependencies.get()  # validates the settings at start: a missing variable fails here, by name
+    if isinstance(deps.idempotency, PowertoolsIdempotencyGuard):
+        deps.idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

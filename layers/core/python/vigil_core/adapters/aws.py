@@ -1,0 +1,45 @@
+"""boto3 clients built on first use and cached per region and endpoint (never at import time).
+
+The endpoint comes from AWS_ENDPOINT_URL, so the same code talks to AWS, moto or LocalStack.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=2,
+    read_timeout=5,
+    max_pool_connections=32,
+)
+_lock = threading.Lock()
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+@cache
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    with _lock:  # boto3's default session is not safe to build clients from concurrently
+        session: Any = boto3.session.Session()
+        return session.client(service, region_name=region, endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
+
+
+def dynamodb_client() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def clear_client_cache() -> None:
+    _client.cache_clear()

@@ -1,0 +1,95 @@
+"""Tenants and API keys in the config table (single-table design, keys pk/sk).
+
+TENANT#<id>   / TENANT          the tenant
+TENANT#<id>   / APIKEY#<key id> the tenant's keys, for listing and revoking by key id
+APIKEY#<hash> / APIKEY          the key's owner, for authentication by a single GetItem
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vigil_core.adapters.aws import dynamodb_client
+from vigil_core.models.tenants import ApiKey, Tenant
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _s(value: str) -> dict[str, Any]:
+    return {"S": value}
+
+
+class DynamoDBTenantDirectory:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client or dynamodb_client()
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        item = {
+            "pk": _s(f"TENANT#{tenant.id}"),
+            "sk": _s("TENANT"),
+            "tenant_id": _s(tenant.id),
+            "name": _s(tenant.name),
+            "sla_tier": _s(tenant.sla_tier.value),
+            "created_at": _s(tenant.created_at.isoformat()),
+        }
+        self.client.put_item(TableName=self.table_name, Item=item)
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"pk": _s(f"TENANT#{tenant_id}"), "sk": _s("TENANT")}
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return Tenant(
+            id=item["tenant_id"]["S"],
+            name=item["name"]["S"],
+            sla_tier=item["sla_tier"]["S"],
+            created_at=item["created_at"]["S"],
+        )
+
+    def put_api_key(self, api_key: ApiKey) -> None:
+        attributes = {
+            "tenant_id": _s(api_key.tenant_id),
+            "key_id": _s(api_key.key_id),
+            "key_hash": _s(api_key.key_hash),
+            "label": _s(api_key.label),
+            "created_at": _s(api_key.created_at.isoformat()),
+        }
+        if api_key.revoked_at is not None:
+            attributes["revoked_at"] = _s(api_key.revoked_at.isoformat())
+        by_hash = {"pk": _s(f"APIKEY#{api_key.key_hash}"), "sk": _s("APIKEY"), **attributes}
+        by_tenant = {
+            "pk": _s(f"TENANT#{api_key.tenant_id}"),
+            "sk": _s(f"APIKEY#{api_key.key_id}"),
+            **attributes,
+        }
+        # Both items or neither: a key must never authenticate without being listed under its tenant.
+        self.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self.table_name, "Item": by_hash}},
+                {"Put": {"TableName": self.table_name, "Item": by_tenant}},
+            ]
+        )
+
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"pk": _s(f"APIKEY#{key_hash}"), "sk": _s("APIKEY")}
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return ApiKey(
+            key_id=item["key_id"]["S"],
+            tenant_id=item["tenant_id"]["S"],
+            key_hash=item["key_hash"]["S"],
+            label=item["label"]["S"],
+            created_at=item["created_at"]["S"],
+            revoked_at=item["revoked_at"]["S"] if "revoked_at" in item else None,
+        )

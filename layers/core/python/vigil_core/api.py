@@ -1,0 +1,102 @@
+"""What every API function shares: JSON responses, error mapping and the dependencies it is built from."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from pydantic import BaseModel
+
+from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
+from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
+from vigil_core.errors import VigilError
+from vigil_core.models.http import ApiRequest
+from vigil_core.services.auth import Authenticator
+from vigil_core.services.ingest import IngestDependencies, Retention
+from vigil_core.services.query import QueryDependencies
+from vigil_core.settings import IngestSettings, QuerySettings
+
+DepsT = TypeVar("DepsT")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_response(
+    status: int, body: BaseModel | dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    text = body.model_dump_json(exclude_none=True) if isinstance(body, BaseModel) else json.dumps(body)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text, headers=headers)
+
+
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+    """Every failure leaves as JSON: a 4xx names the field and the problem, a 5xx hides the internals."""
+
+    @app.exception_handler(VigilError)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
+    def _vigil_error(error: VigilError) -> Response[str]:
+        if error.status >= 500:
+            logger.error("request failed", extra={"error": error.code, "detail": error.message})
+        else:
+            logger.info("request refused", extra={"status": error.status, "error": error.code})
+        return json_response(error.status, error.body())
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        return json_response(404, {"error": "not_found", "message": "no such route"})
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        return json_response(500, {"error": "internal_error", "message": "internal error; it has been logged"})
+
+
+def request_from(event: APIGatewayProxyEvent) -> ApiRequest:
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    body = event.body
+    raw = base64.b64decode(body) if body is not None and event.is_base64_encoded else (body or "").encode()
+    return ApiRequest(headers=headers, query=dict(event.query_string_parameters or {}), body=raw)
+
+
+def build_ingest_dependencies(settings: IngestSettings) -> IngestDependencies:
+    return IngestDependencies(
+        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
+        store=DynamoDBRollupStore(settings.metrics_table_name),
+        retention=Retention(
+            settings.metrics_ttl_minute_days, settings.metrics_ttl_hour_days, settings.metrics_ttl_day_days
+        ),
+        idempotency=PowertoolsIdempotencyGuard(settings.idempotency_table_name),
+    )
+
+
+def build_query_dependencies(settings: QuerySettings) -> QueryDependencies:
+    return QueryDependencies(
+        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
+        store=DynamoDBRollupStore(settings.metrics_table_name),
+    )
+
+
+class DependencySlot(Generic[DepsT]):
+    """Dependencies built on first use from the function's settings, replaceable by tests and benchmarks."""
+
+    def __init__(self, factory: Callable[[], DepsT]) -> None:
+        self._factory = cache(factory)
+        self._override: DepsT | None = None
+
+    def get(self) -> DepsT:
+        return self._override if self._override is not None else self._factory()
+
+    def use(self, dependencies: DepsT | None) -> None:
+        self._override = dependencies
+
+    def reset(self) -> None:
+        self._override = None
+        self._factory.cache_clear()

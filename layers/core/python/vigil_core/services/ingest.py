@@ -1,0 +1,151 @@
+"""Metric ingest: validate a batch (all-or-nothing), collapse it into rollup deltas, store them once."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from vigil_core.errors import bad_request, payload_too_large, unavailable, unsupported_media_type
+from vigil_core.models.http import ApiRequest
+from vigil_core.models.metrics import MetricBatch
+from vigil_core.models.rollups import Resolution, aggregate
+from vigil_core.ports import IdempotencyGuard, RollupStore, StoreUnavailableError
+from vigil_core.services.auth import Authenticator
+from vigil_core.validation import to_vigil_error
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+DAY_SECONDS = 86400
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long each resolution is kept, in days (items expire that long after their bucket starts)."""
+
+    minute_days: int = 7
+    hour_days: int = 90
+    day_days: int = 400
+
+    def seconds_by_resolution(self) -> dict[Resolution, int]:
+        return {
+            Resolution.MINUTE: self.minute_days * DAY_SECONDS,
+            Resolution.HOUR: self.hour_days * DAY_SECONDS,
+            Resolution.DAY: self.day_days * DAY_SECONDS,
+        }
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    series: int
+    series_minutes: int
+    writes: int
+    batch_id: str
+
+
+class IngestOutcome(BaseModel):
+    result: IngestResult
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class IngestDependencies:
+    authenticator: Authenticator
+    store: RollupStore
+    retention: Retention
+    idempotency: IdempotencyGuard
+
+
+def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -> IngestOutcome:
+    """POST /v1/metrics: authenticate, validate the whole batch, then store it exactly once.
+
+    Without an Idempotency-Key the batch gets a fresh one; if storage fails part-way, the 503 names it so
+    the client can retry with it and complete the batch without counting anything twice.
+    """
+    tenant_id = deps.authenticator.tenant_for(request.headers)
+    check_content_type(request.header("content-type"))
+    raw = check_body_size(request.body)
+    client_key = check_idempotency_key(request.header("idempotency-key"))
+    batch = parse_batch(raw, now)
+    idempotency_key = client_key or new_idempotency_key()
+
+    def store() -> dict[str, Any]:
+        batch_id = batch_id_for(tenant_id, idempotency_key)
+        try:
+            return ingest_batch(tenant_id, batch, batch_id, deps.store, deps.retention, now).model_dump()
+        except StoreUnavailableError as exc:
+            raise unavailable(
+                f"metric storage failed part-way ({exc}); retry with this Idempotency-Key to complete the "
+                "batch without double counting",
+                idempotency_key=idempotency_key,
+            ) from exc
+
+    if client_key is None:
+        return IngestOutcome(result=IngestResult.model_validate(store()), replayed=False)
+    payload_hash = hashlib.sha256(raw).hexdigest()
+    result, replayed = deps.idempotency.run_once(tenant_id, client_key, payload_hash, store)
+    return IngestOutcome(result=IngestResult.model_validate(result), replayed=replayed)
+
+
+def check_content_type(content_type: str | None) -> None:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise unsupported_media_type(content_type)
+
+
+def check_body_size(raw: bytes | None) -> bytes:
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise payload_too_large(MAX_BODY_BYTES, len(raw))
+    if not raw.strip():
+        raise bad_request("body", "is empty: send a JSON object with a points array")
+    return raw
+
+
+def parse_batch(raw: bytes, now: datetime) -> MetricBatch:
+    """The whole batch or nothing: any invalid point rejects the batch, listing every problem found."""
+    try:
+        return MetricBatch.model_validate_json(raw, context={"now": now})
+    except ValidationError as exc:
+        raise to_vigil_error(exc) from None
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise bad_request("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters")
+    return key
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def batch_id_for(tenant_id: str, idempotency_key: str) -> str:
+    """Stable per tenant and key, so a retried batch is recognised by every rollup it already reached."""
+    return hashlib.sha256(f"{tenant_id}\x00{idempotency_key}".encode()).hexdigest()[:24]
+
+
+def ingest_batch(
+    tenant_id: str,
+    batch: MetricBatch,
+    batch_id: str,
+    store: RollupStore,
+    retention: Retention,
+    received_at: datetime,
+) -> IngestResult:
+    deltas = aggregate(batch.points, received_at)
+    writes = store.apply(tenant_id, batch_id, deltas, retention.seconds_by_resolution())
+    minute_keys = [key for key in deltas if key.resolution is Resolution.MINUTE]
+    return IngestResult(
+        accepted=len(batch.points),
+        series=len({key.series for key in minute_keys}),
+        series_minutes=len(minute_keys),
+        writes=writes,
+        batch_id=batch_id,
+    )

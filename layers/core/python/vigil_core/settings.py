@@ -1,0 +1,61 @@
+"""Per-function settings from the environment, validated once per container.
+
+A missing or malformed variable is an error that names the variable: there are no silent defaults for
+anything that points at a resource.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
+
+
+class SettingsError(RuntimeError):
+    """The function's environment is incomplete or wrong; the message names each variable."""
+
+
+class FunctionSettings(BaseModel):
+    """Base for settings models: each field is read from the upper-cased environment variable."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class TableSettings(FunctionSettings):
+    config_table_name: str = Field(min_length=3)
+    metrics_table_name: str = Field(min_length=3)
+
+
+class IngestSettings(TableSettings):
+    idempotency_table_name: str = Field(min_length=3)
+    metrics_ttl_minute_days: int = Field(gt=0, le=3650)
+    metrics_ttl_hour_days: int = Field(gt=0, le=3650)
+    metrics_ttl_day_days: int = Field(gt=0, le=3650)
+
+
+class QuerySettings(TableSettings):
+    pass
+
+
+def load_settings(model: type[SettingsT], environ: dict[str, str] | None = None) -> SettingsT:
+    env = os.environ if environ is None else environ
+    values = {name: env[name.upper()] for name in model.model_fields if name.upper() in env}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            variable = str(err["loc"][0]).upper()
+            reason = "is not set" if err["type"] == "missing" else f"is invalid: {err['msg']}"
+            problems.append(f"{variable} {reason}")
+        raise SettingsError(f"{model.__name__}: " + "; ".join(problems)) from None
+
+
+@cache
+def cached_settings(model: type[SettingsT]) -> SettingsT:
+    """Settings read once per container (a Lambda's environment does not change while it is warm)."""
+    return load_settings(model)
