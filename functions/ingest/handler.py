@@ -26,7 +26,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
-register_error_handlers(app, logger)
+register_error_handlers(app, logger, metrics)
 dependencies: DependencySlot[IngestDependencies] = DependencySlot(
     lambda: build_ingest_dependencies(cached_settings(IngestSettings))
 )

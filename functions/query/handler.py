@@ -25,7 +25,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
-register_error_handlers(app, logger)
+register_error_handlers(app, logger, metrics)
 dependencies: DependencySlot[QueryDependencies] = DependencySlot(
     lambda: build_query_dependencies(cached_settings(QuerySettings))
 )

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
@@ -38,24 +39,28 @@ def json_response(
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text, headers=headers)
 
 
-def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
     """Every failure leaves as JSON: a 4xx names the field and the problem, a 5xx hides the internals."""
 
     @app.exception_handler(VigilError)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
     def _vigil_error(error: VigilError) -> Response[str]:
         if error.status >= 500:
             logger.error("request failed", extra={"error": error.code, "detail": error.message})
+            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
         else:
             logger.info("request refused", extra={"status": error.status, "error": error.code})
+            metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
         return json_response(error.status, error.body())
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:
+        metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
         return json_response(404, {"error": "not_found", "message": "no such route"})
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error")
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
         return json_response(500, {"error": "internal_error", "message": "internal error; it has been logged"})
 
 

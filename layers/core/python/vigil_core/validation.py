@@ -39,7 +39,7 @@ def _problem(err: ErrorDetails, list_field: str) -> FieldProblem:
     if len(loc) >= 2 and loc[0] == list_field and isinstance(loc[1], int):
         index = loc[1]
         loc = loc[2:]
-    field = ".".join(str(part) for part in loc) or (list_field if index is None else "point")
+    field = ".".join(str(part) for part in loc) or ("body" if index is None else "point")
     return FieldProblem(field=field, problem=_message(err, field), index=index)
 
 
