@@ -157,8 +157,17 @@ class DynamoDBRollupStore:
                 ":low": {"S": f"{start:010d}#"},
                 ":high": {"S": f"{end - 1:010d}#~"},
             },
-            ProjectionExpression="#n, labels, #r, t, metric_type, unit, #c, #s, mn, mx, buckets",
-            ExpressionAttributeNames={"#n": "name", "#r": "res", "#c": "count", "#s": "sum"},
+            # Everything but the batch-id memory, which only writers need; several names are reserved words.
+            ProjectionExpression="#n, #l, #r, #t, metric_type, #u, #c, #s, mn, mx, buckets",
+            ExpressionAttributeNames={
+                "#n": "name",
+                "#l": "labels",
+                "#r": "res",
+                "#t": "t",
+                "#u": "unit",
+                "#c": "count",
+                "#s": "sum",
+            },
         )
         return [self._stored_from(item) for page in pages for item in page.get("Items", [])]
 
