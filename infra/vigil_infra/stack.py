@@ -1,0 +1,39 @@
+"""The vigil stack: wires storage, layers and the ingest API together."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from vigil_infra.config import StackConfig
+from vigil_infra.constructs.ingest_api import IngestApi
+from vigil_infra.constructs.layers import VigilLayers
+from vigil_infra.constructs.storage import VigilStorage
+from vigil_infra.paths import ProjectPaths
+
+STACK_NAME: Final = "Vigil"
+
+
+class VigilStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        paths: ProjectPaths,
+        **stack_kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **stack_kwargs)
+        self.config = config
+        self.storage = VigilStorage(self, "Storage", removal_policy=config.removal_policy)
+        self.layers = VigilLayers(self, "Layers", paths=paths, removal_policy=config.removal_policy)
+        self.ingest_api = IngestApi(
+            self, "IngestApi", config=config, storage=self.storage, layers=self.layers, paths=paths
+        )
+        self._build_outputs()
+
+    def _build_outputs(self) -> None:
+        CfnOutput(self, "ApiUrl", value=self.ingest_api.url, description="Base URL of the vigil API stage")

@@ -1,0 +1,124 @@
+"""The REST API: routes and integrations, stage throttling, logging and tracing, the URL output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.synthesized import SynthesizedVigil, api_resource_paths, getatt_targets, referenced_logical_id
+
+pytestmark = pytest.mark.infra
+
+ACCESS_LOG_FIELDS = {"requestId", "ip", "method", "path", "status", "responseLength", "latency"}
+
+
+def test_one_regional_rest_api_named_vigil_api(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When reading the REST APIs / Then there is one, "vigil-api", regional
+    apis = vigil.of_type("AWS::ApiGateway::RestApi")
+    assert [api["Properties"]["Name"] for api in apis.values()] == ["vigil-api"]
+    assert next(iter(apis.values()))["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_exactly_the_two_routes_with_proxy_integrations_to_the_right_functions(vigil: SynthesizedVigil) -> None:
+    # Given every method in the template, keyed by verb and full path
+    paths = api_resource_paths(vigil.resources)
+    routes: dict[tuple[str, str], dict[str, Any]] = {}
+    for method in vigil.of_type("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        resource_ref = properties["ResourceId"].get("Ref")  # the root resource is a GetAtt, not a Ref
+        path = paths[resource_ref] if resource_ref else "/"
+        routes[(properties["HttpMethod"], path)] = properties
+    api = vigil.stack.ingest_api
+    expected_targets = {
+        ("POST", "/v1/metrics"): vigil.logical_id(api.ingest_function.function),
+        ("GET", "/v1/metrics/{name}"): vigil.logical_id(api.query_function.function),
+    }
+    # Then the routes are exactly ingest and query
+    assert set(routes) == set(expected_targets)
+    for route, target_function in expected_targets.items():
+        integration = routes[route]["Integration"]
+        # And each is a Lambda proxy integration invoking the right function
+        assert integration["Type"] == "AWS_PROXY", route
+        assert integration["IntegrationHttpMethod"] == "POST", route
+        assert set(getatt_targets(integration["Uri"])) == {target_function}, route
+        # And API Gateway does no authorization: the functions check tenant API keys
+        assert routes[route]["AuthorizationType"] == "NONE", route
+
+
+def test_api_gateway_may_invoke_each_function_only_from_the_deployed_stage(vigil: SynthesizedVigil) -> None:
+    # Given the invoke permissions
+    permissions = [p["Properties"] for p in vigil.of_type("AWS::Lambda::Permission").values()]
+    api = vigil.stack.ingest_api
+    # Then there is one per route, for API Gateway, scoped to this API's stage
+    assert sorted(set(getatt_targets(p["FunctionName"])).pop() for p in permissions) == sorted(
+        [vigil.logical_id(api.ingest_function.function), vigil.logical_id(api.query_function.function)]
+    )
+    stage_id = vigil.logical_id(api.rest_api.deployment_stage)
+    for permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        assert {"Ref": stage_id} in permission["SourceArn"]["Fn::Join"][1]
+
+
+def test_stage_throttles_logs_and_traces_every_method(vigil: SynthesizedVigil) -> None:
+    # Given the deployed stage
+    stage = vigil.properties(vigil.stack.ingest_api.rest_api.deployment_stage)
+    throttle = vigil.stack.config.api_throttle
+    # Then it is "api", traced by X-Ray
+    assert stage["StageName"] == "api"
+    assert stage["TracingEnabled"] is True
+    # And one method setting covers every resource and verb: cdk.json throttling, ERROR execution logs,
+    # no full request logging (it would write API keys to CloudWatch)
+    assert stage["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": throttle.rate_limit,
+            "ThrottlingBurstLimit": throttle.burst_limit,
+            "LoggingLevel": "ERROR",
+            "DataTraceEnabled": False,
+        }
+    ]
+    assert (throttle.rate_limit, throttle.burst_limit) == (100, 200)
+
+
+def test_access_logs_are_json_in_the_dedicated_log_group(vigil: SynthesizedVigil) -> None:
+    # Given the stage's access log setting
+    api = vigil.stack.ingest_api
+    access_log = vigil.properties(api.rest_api.deployment_stage)["AccessLogSetting"]
+    # Then it writes to the API's own access log group
+    destination_parts = access_log["DestinationArn"]["Fn::Join"][1]
+    assert {"Ref": vigil.logical_id(api.access_log_group)} in destination_parts
+    # And each line is a JSON object with the fields dashboards and incident reviews need
+    record = json.loads(access_log["Format"])
+    assert set(record) >= ACCESS_LOG_FIELDS
+    assert record["requestId"] == "$context.requestId"
+    assert record["status"] == "$context.status"
+    assert record["latency"] == "$context.responseLatency"
+
+
+def test_api_gateway_account_can_write_execution_logs(vigil: SynthesizedVigil) -> None:
+    # Given the account-level API Gateway settings
+    accounts = vigil.of_type("AWS::ApiGateway::Account")
+    # Then exactly one points at a role API Gateway can assume, kept when the stack is deleted
+    assert len(accounts) == 1
+    account = next(iter(accounts.values()))
+    role_id = referenced_logical_id(account["Properties"]["CloudWatchRoleArn"])
+    assert role_id is not None
+    role = vigil.resources[role_id]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+    assert role["DeletionPolicy"] == account["DeletionPolicy"] == "Retain"
+
+
+def test_stack_outputs_the_api_url_once(vigil: SynthesizedVigil) -> None:
+    # Given the stack outputs
+    outputs = vigil.template.to_json()["Outputs"]
+    api = vigil.stack.ingest_api
+    # Then the only output is ApiUrl, built from this API and its stage
+    assert list(outputs) == ["ApiUrl"]
+    url_parts = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
+    assert {"Ref": vigil.logical_id(api.rest_api)} in url_parts
+    assert {"Ref": vigil.logical_id(api.rest_api.deployment_stage)} in url_parts

@@ -1,0 +1,146 @@
+"""Lambda functions: runtime, packaging, logging, tracing, environment and their own roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.infra.synthesized import PROJECT_ROOT, SynthesizedVigil, referenced_logical_id
+from vigil_infra.constructs.function import VigilFunction
+
+pytestmark = pytest.mark.infra
+
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_METRICS_NAMESPACE": "Vigil",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
+
+
+def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
+    api = vigil.stack.ingest_api
+    return {"ingest": api.ingest_function, "query": api.query_function}
+
+
+def test_there_are_exactly_two_functions(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When counting functions / Then only ingest and query exist (no helper Lambdas
+    # such as the LogRetention custom resource)
+    vigil.template.resource_count_is("AWS::Lambda::Function", 2)
+    assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
+
+
+@pytest.mark.parametrize("name", ["ingest", "query"])
+def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil, name: str) -> None:
+    # Given one of the functions
+    function = _functions(vigil)[name]
+    # When reading its CloudFormation properties
+    properties = vigil.properties(function.function)
+    # Then it runs python3.13 on Graviton with the shared handler convention
+    assert properties["Runtime"] == "python3.13"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["Handler"] == "handler.handler"
+    assert properties["MemorySize"] == 512
+    assert properties["Timeout"] == 10
+    # And it traces with X-Ray and logs JSON into its own log group
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+    assert referenced_logical_id(properties["LoggingConfig"]["LogGroup"]) == vigil.logical_id(function.log_group)
+    # And it carries both layers
+    layers = vigil.stack.layers
+    assert {referenced_logical_id(layer) for layer in properties["Layers"]} == {
+        vigil.logical_id(layers.core_layer),
+        vigil.logical_id(layers.dependencies_layer),
+    }
+
+
+@pytest.mark.parametrize("name", ["ingest", "query"])
+def test_function_code_is_its_own_functions_folder(vigil: SynthesizedVigil, name: str) -> None:
+    # Given asset metadata (the emulator finds handler code through it)
+    resource = vigil.resource(_functions(vigil)[name].function)
+    # When opening the staged code asset
+    staged = vigil.assembly_dir / resource["Metadata"]["aws:asset:path"]
+    source = PROJECT_ROOT / "functions" / name
+
+    # Then it is a copy of functions/<name>, byte for byte
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in root.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    assert files(staged) == files(source)
+
+
+def test_layers_target_python313_on_arm64(vigil: SynthesizedVigil) -> None:
+    # Given the two layers / When reading them / Then both match the functions' runtime and architecture
+    layers = vigil.of_type("AWS::Lambda::LayerVersion")
+    assert len(layers) == 2
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+        assert "aws:asset:path" in layer["Metadata"]
+
+
+@pytest.mark.parametrize(
+    ("name", "table_variables"),
+    [
+        (
+            "ingest",
+            {
+                "CONFIG_TABLE_NAME": "config_table",
+                "METRICS_TABLE_NAME": "metrics_table",
+                "IDEMPOTENCY_TABLE_NAME": "idempotency_table",
+            },
+        ),
+        ("query", {"CONFIG_TABLE_NAME": "config_table", "METRICS_TABLE_NAME": "metrics_table"}),
+    ],
+)
+def test_function_environment_is_exactly_what_its_settings_read(
+    vigil: SynthesizedVigil, name: str, table_variables: dict[str, str]
+) -> None:
+    # Given one function's environment
+    variables = vigil.properties(_functions(vigil)[name].function)["Environment"]["Variables"]
+    ttl_days = vigil.stack.config.metrics_ttl_days
+    ttl_variables = (
+        {
+            "METRICS_TTL_MINUTE_DAYS": str(ttl_days.minute),
+            "METRICS_TTL_HOUR_DAYS": str(ttl_days.hour),
+            "METRICS_TTL_DAY_DAYS": str(ttl_days.day),
+        }
+        if name == "ingest"
+        else {}
+    )
+    # Then it holds exactly the Powertools settings, its table names and (ingest only) the TTL days
+    assert set(variables) == {"POWERTOOLS_SERVICE_NAME", *POWERTOOLS_ENVIRONMENT, *table_variables, *ttl_variables}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == f"vigil-{name}"
+    assert {key: variables[key] for key in POWERTOOLS_ENVIRONMENT} == POWERTOOLS_ENVIRONMENT
+    assert {key: variables[key] for key in ttl_variables} == ttl_variables
+    # And each table variable names the right table (not just any table)
+    storage = vigil.stack.storage
+    for variable, table_attribute in table_variables.items():
+        assert referenced_logical_id(variables[variable]) == vigil.logical_id(getattr(storage, table_attribute))
+
+
+def test_log_groups_keep_logs_for_the_configured_retention(vigil: SynthesizedVigil) -> None:
+    # Given the default log retention from cdk.json (30 days)
+    assert vigil.stack.config.log_retention_days == 30
+    # When reading every log group (two functions + API access logs)
+    log_groups = vigil.of_type("AWS::Logs::LogGroup")
+    # Then each one is explicit, with that retention
+    assert len(log_groups) == 3
+    assert {group["Properties"]["RetentionInDays"] for group in log_groups.values()} == {30}
+
+
+@pytest.mark.parametrize("name", ["ingest", "query"])
+def test_function_role_uses_no_aws_managed_policies(vigil: SynthesizedVigil, name: str) -> None:
+    # Given the function's own role
+    function = _functions(vigil)[name]
+    role = vigil.properties(function.role)
+    # Then it trusts only Lambda and has no managed policy (AWSLambdaBasicExecutionRole writes to all logs)
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role
+    # And the function really runs as that role
+    assert referenced_logical_id(vigil.properties(function.function)["Role"]) == vigil.logical_id(function.role)

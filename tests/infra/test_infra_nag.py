@@ -1,0 +1,81 @@
+"""cdk-nag (AwsSolutions): no open finding, and every acknowledgment is narrow, used and explained.
+
+cdk-nag 3 runs as a CDK validation plugin: an open finding fails the synth itself, and the report
+(cdk.out/validation-report.json) lists each suppressed finding with the acknowledgment that covered it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.infra.synthesized import SynthesizedVigil
+from vigil_infra.nag import MIN_REASON_WORDS
+
+pytestmark = pytest.mark.infra
+
+# The reviewed list. Adding one means writing its reason in the construct and adding it here.
+EXPECTED_ACKNOWLEDGMENTS = {
+    ("AwsSolutions-L1", "Vigil/IngestApi/IngestFunction/Resource/Resource"),
+    ("AwsSolutions-L1", "Vigil/IngestApi/QueryFunction/Resource/Resource"),
+    ("AwsSolutions-IAM5[Resource::*]", "Vigil/IngestApi/IngestFunction/Role/DefaultPolicy/Resource"),
+    ("AwsSolutions-IAM5[Resource::*]", "Vigil/IngestApi/QueryFunction/Role/DefaultPolicy/Resource"),
+    ("AwsSolutions-APIG2", "Vigil/IngestApi/RestApi/Resource"),
+    ("AwsSolutions-APIG3", "Vigil/IngestApi/RestApi/DeploymentStage.api/Resource"),
+    ("AwsSolutions-APIG4", "Vigil/IngestApi/RestApi/Default/v1/metrics/POST"),
+    ("AwsSolutions-APIG4", "Vigil/IngestApi/RestApi/Default/v1/metrics/{name}/GET"),
+    ("AwsSolutions-COG4", "Vigil/IngestApi/RestApi/Default/v1/metrics/POST"),
+    ("AwsSolutions-COG4", "Vigil/IngestApi/RestApi/Default/v1/metrics/{name}/GET"),
+    (
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        "Vigil/IngestApi/RestApi/CloudWatchRole/Resource",
+    ),
+}
+
+
+def _rule(acknowledged_id: str) -> str:
+    # Acknowledgment ids carry the plugin prefix: "AwsSolutions::AwsSolutions-L1" -> "AwsSolutions-L1".
+    return acknowledged_id.split("::", 1)[1] if acknowledged_id.startswith("AwsSolutions::") else acknowledged_id
+
+
+def test_no_open_aws_solutions_finding(vigil: SynthesizedVigil) -> None:
+    # Given the AwsSolutions report from the one synthesis
+    report = vigil.nag_report
+    # Then it passed with no open violation, error or warning
+    assert report["conclusion"] == "success"
+    assert [(v["ruleName"], v["severity"]) for v in report["violations"]] == []
+
+
+def test_no_error_or_warning_annotations(vigil: SynthesizedVigil) -> None:
+    # Given the construct annotations (CDK warnings such as deprecated APIs, and any nag message)
+    # Then none is an AwsSolutions error or warning, and there is no other warning or error either
+    nag_pattern = Match.string_like_regexp("AwsSolutions-.*")
+    assert vigil.annotations.find_error("*", nag_pattern) == []
+    assert vigil.annotations.find_warning("*", nag_pattern) == []
+    assert vigil.annotations.find_error("*", Match.any_value()) == []
+    assert vigil.annotations.find_warning("*", Match.any_value()) == []
+
+
+def test_acknowledgments_are_exactly_the_reviewed_list(vigil: SynthesizedVigil) -> None:
+    # Given every acknowledgment recorded in the cloud assembly
+    recorded = {(_rule(a.rule_id), a.construct_path) for a in vigil.acknowledgments}
+    # Then it is the reviewed list: each on the narrowest construct, none added silently
+    assert recorded == EXPECTED_ACKNOWLEDGMENTS
+
+
+def test_every_acknowledgment_has_a_written_reason(vigil: SynthesizedVigil) -> None:
+    # Given every acknowledgment
+    assert vigil.acknowledgments
+    for acknowledgment in vigil.acknowledgments:
+        # Then its reason is at least a sentence
+        reason = acknowledgment.reason.strip()
+        assert len(reason.split()) >= MIN_REASON_WORDS, acknowledgment
+        assert reason.endswith("."), acknowledgment
+
+
+def test_every_acknowledgment_suppresses_a_real_finding(vigil: SynthesizedVigil) -> None:
+    # Given the findings the report says were suppressed, and where
+    suppressed = {(_rule(s["acknowledgedId"]), s["acknowledgedAt"]) for s in vigil.nag_report["suppressedViolations"]}
+    # Then no acknowledgment is stale (left behind after the finding went away)
+    stale = {(_rule(a.rule_id), a.construct_path) for a in vigil.acknowledgments} - suppressed
+    assert stale == set()
