@@ -24,12 +24,20 @@ node_modules/.ready: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Third-party packages for the Lambda dependencies layer: wheels for python3.13 on arm64 (Graviton).
+# A Python 3.13 (the Lambda runtime's version) to precompile the layer with, if the machine has one.
+PYTHON313 := $(firstword $(foreach candidate,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13),\
+	$(shell $(candidate) -c 'import sys; print(sys.executable)' 2>/dev/null)))
+
+# Third-party packages for the Lambda dependencies layer: wheels for python3.13 on arm64 (Graviton),
+# precompiled because /opt is read-only on Lambda: without .pyc files every cold start compiles them again.
 build/layer-deps/.ready: uv.lock $(VENV)/.ready
 	rm -rf build/layer-deps && mkdir -p build
 	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --quiet -o build/layer-requirements.txt
 	$(UV) pip install --quiet --target build/layer-deps/python --python-platform aarch64-manylinux2014 \
 		--python-version 3.13 --only-binary :all: -r build/layer-requirements.txt
+	@if [ -n "$(PYTHON313)" ]; then \
+		$(PYTHON313) -m compileall -q -j 0 --invalidation-mode unchecked-hash build/layer-deps/python; \
+	else echo "note: no python3.13 found; the dependencies layer ships without precompiled bytecode"; fi
 	@touch $@
 
 setup: $(VENV)/.ready node_modules/.ready build/layer-deps/.ready ## install everything (Python, CDK CLI, layer)

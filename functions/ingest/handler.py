@@ -10,16 +10,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
-from vigil_core.api import (
-    DependencySlot,
-    build_ingest_dependencies,
-    json_response,
-    register_error_handlers,
-    request_from,
-    utc_now,
-)
-from vigil_core.services.ingest import IngestDependencies, submit_batch
+from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
+from vigil_core.services.auth import Authenticator
+from vigil_core.services.ingest import IngestDependencies, Retention, submit_batch
 from vigil_core.settings import IngestSettings, cached_settings
 
 logger = Logger()
@@ -27,9 +23,21 @@ tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 register_error_handlers(app, logger, metrics)
-dependencies: DependencySlot[IngestDependencies] = DependencySlot(
-    lambda: build_ingest_dependencies(cached_settings(IngestSettings))
-)
+
+
+def build_dependencies() -> IngestDependencies:
+    settings = cached_settings(IngestSettings)
+    return IngestDependencies(
+        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
+        store=DynamoDBRollupStore(settings.metrics_table_name),
+        retention=Retention(
+            settings.metrics_ttl_minute_days, settings.metrics_ttl_hour_days, settings.metrics_ttl_day_days
+        ),
+        idempotency=PowertoolsIdempotencyGuard(settings.idempotency_table_name),
+    )
+
+
+dependencies = DependencySlot(build_dependencies)
 
 
 @app.post("/v1/metrics")

@@ -10,14 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigil_core.api import (
-    DependencySlot,
-    build_query_dependencies,
-    json_response,
-    register_error_handlers,
-    request_from,
-    utc_now,
-)
+from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
+from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
+from vigil_core.services.auth import Authenticator
 from vigil_core.services.query import QueryDependencies, run_query
 from vigil_core.settings import QuerySettings, cached_settings
 
@@ -26,9 +22,17 @@ tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 register_error_handlers(app, logger, metrics)
-dependencies: DependencySlot[QueryDependencies] = DependencySlot(
-    lambda: build_query_dependencies(cached_settings(QuerySettings))
-)
+
+
+def build_dependencies() -> QueryDependencies:
+    settings = cached_settings(QuerySettings)
+    return QueryDependencies(
+        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
+        store=DynamoDBRollupStore(settings.metrics_table_name),
+    )
+
+
+dependencies = DependencySlot(build_dependencies)
 
 
 @app.get("/v1/metrics/<name>")

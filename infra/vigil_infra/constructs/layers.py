@@ -14,7 +14,8 @@ from vigil_infra.paths import ProjectPaths
 LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_13
 LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 
-# Byte-code caches are rebuilt by the runtime; shipping them only changes the asset hash.
+# The byte-code caches in the source tree are the developer's (Python 3.11, checked by timestamp): useless on
+# the python3.13 runtime, and they would only change the asset hash.
 ASSET_EXCLUDES: Final = ["**/__pycache__", "**/*.pyc"]
 # `make layer-deps` bookkeeping (its up-to-date marker, uv's install lock): not code, and not worth a new hash.
 _LAYER_BUILD_MARKERS: Final = [".ready", "python/.lock"]
@@ -41,7 +42,10 @@ class VigilLayers(Construct):
 
     def _build_core_layer(self, layer_dir: Path) -> lambda_.LayerVersion:
         return self._build_layer(
-            "CoreLayer", layer_dir, "vigil_core: domain models, rules, SLA math, ports and AWS adapters"
+            "CoreLayer",
+            layer_dir,
+            "vigil_core: domain models, rules, SLA math, ports and AWS adapters",
+            excludes=ASSET_EXCLUDES,
         )
 
     def _build_dependencies_layer(self, layer_dir: Path) -> lambda_.LayerVersion:
@@ -54,16 +58,18 @@ class VigilLayers(Construct):
             "DependenciesLayer",
             layer_dir,
             "third-party packages for python3.13 on arm64 (make layer-deps)",
-            extra_excludes=_LAYER_BUILD_MARKERS,
+            # Keeps the byte-code `make layer-deps` compiled for 3.13: /opt is read-only on Lambda, so
+            # without it every cold start would compile the packages again.
+            excludes=_LAYER_BUILD_MARKERS,
         )
 
     def _build_layer(
-        self, construct_id: str, layer_dir: Path, description: str, extra_excludes: list[str] | None = None
+        self, construct_id: str, layer_dir: Path, description: str, excludes: list[str]
     ) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(
             self,
             construct_id,
-            code=lambda_.Code.from_asset(str(layer_dir), exclude=[*ASSET_EXCLUDES, *(extra_excludes or [])]),
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=excludes),
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
             description=description,

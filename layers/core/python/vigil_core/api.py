@@ -1,4 +1,4 @@
-"""What every API function shares: JSON responses, error mapping and the dependencies it is built from."""
+"""What every API function shares: request parsing, JSON responses, error mapping, dependency slots."""
 
 from __future__ import annotations
 
@@ -15,15 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
-from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
-from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
 from vigil_core.errors import VigilError
 from vigil_core.models.http import ApiRequest
-from vigil_core.services.auth import Authenticator
-from vigil_core.services.ingest import IngestDependencies, Retention
-from vigil_core.services.query import QueryDependencies
-from vigil_core.settings import IngestSettings, QuerySettings
 
 DepsT = TypeVar("DepsT")
 
@@ -69,24 +62,6 @@ def request_from(event: APIGatewayProxyEvent) -> ApiRequest:
     body = event.body
     raw = base64.b64decode(body) if body is not None and event.is_base64_encoded else (body or "").encode()
     return ApiRequest(headers=headers, query=dict(event.query_string_parameters or {}), body=raw)
-
-
-def build_ingest_dependencies(settings: IngestSettings) -> IngestDependencies:
-    return IngestDependencies(
-        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
-        store=DynamoDBRollupStore(settings.metrics_table_name),
-        retention=Retention(
-            settings.metrics_ttl_minute_days, settings.metrics_ttl_hour_days, settings.metrics_ttl_day_days
-        ),
-        idempotency=PowertoolsIdempotencyGuard(settings.idempotency_table_name),
-    )
-
-
-def build_query_dependencies(settings: QuerySettings) -> QueryDependencies:
-    return QueryDependencies(
-        authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
-        store=DynamoDBRollupStore(settings.metrics_table_name),
-    )
 
 
 class DependencySlot(Generic[DepsT]):

@@ -109,27 +109,38 @@ class Rollup:
         return histogram_quantile(q, self.buckets, self.minimum, self.maximum)
 
 
-def aggregate(
-    points: Iterable[MetricPoint],
-    received_at: datetime,
-    resolutions: Sequence[Resolution] = tuple(Resolution),
-) -> dict[RollupKey, Rollup]:
-    """One rollup delta per (series, resolution, bucket) for a batch; points without a time get received_at."""
+def aggregate(points: Iterable[MetricPoint], received_at: datetime) -> dict[RollupKey, Rollup]:
+    """One rollup delta per (series, resolution, bucket) for a batch; points without a time get received_at.
+
+    Points are first grouped per series-minute with plain tuple keys (the hot loop), then each minute is
+    folded into its hour and day: three times fewer dictionary look-ups than keying every point thrice.
+    """
     default_epoch = received_at.timestamp()
-    series_cache: dict[tuple[str, tuple[tuple[str, str], ...]], Series] = {}
-    deltas: dict[RollupKey, Rollup] = {}
+    minute_seconds = Resolution.MINUTE.seconds
+    by_minute: dict[tuple[str, tuple[tuple[str, str], ...], int], Rollup] = {}
     for point in points:
-        labels = tuple(sorted(point.labels.items()))
-        series = series_cache.get((point.name, labels))
-        if series is None:
-            series = series_cache[(point.name, labels)] = Series(point.name, labels)
+        labels = tuple(sorted(point.labels.items())) if point.labels else ()
         epoch = point.timestamp.timestamp() if point.timestamp is not None else default_epoch
-        for resolution in resolutions:
-            key = RollupKey(series, resolution, resolution.bucket_start(epoch))
-            rollup = deltas.get(key)
-            if rollup is None:
-                rollup = deltas[key] = Rollup(point.type, point.unit.value)
-            rollup.add(point.value)
+        key = (point.name, labels, int(epoch // minute_seconds) * minute_seconds)
+        rollup = by_minute.get(key)
+        if rollup is None:
+            rollup = by_minute[key] = Rollup(point.type, point.unit.value)
+        rollup.add(point.value)
+
+    series_by_key: dict[tuple[str, tuple[tuple[str, str], ...]], Series] = {}
+    deltas: dict[RollupKey, Rollup] = {}
+    for (name, labels, minute), rollup in by_minute.items():
+        series = series_by_key.get((name, labels))
+        if series is None:
+            series = series_by_key[(name, labels)] = Series(name, labels)
+        deltas[RollupKey(series, Resolution.MINUTE, minute)] = rollup
+        for resolution in (Resolution.HOUR, Resolution.DAY):
+            coarser_key = RollupKey(series, resolution, resolution.bucket_start(minute))
+            coarser = deltas.get(coarser_key)
+            if coarser is None:
+                deltas[coarser_key] = rollup.copy()
+            else:
+                coarser.merge(rollup)
     return deltas
 
 
