@@ -1,0 +1,102 @@
+"""The AWS API backend: moto embedded in this process, or any endpoint URL (e.g. LocalStack).
+
+The backend is chosen by endpoint URL alone; boto3 code is identical for both. Only the embedded moto
+is started, reset and configured here; an external endpoint is used as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from vigil_cli.local.errors import BackendError
+
+LOOPBACK = "127.0.0.1"
+
+
+def _post_json(url: str, payload: Any) -> Any:
+    if not url.startswith(("http://", "https://")):
+        raise BackendError(f"not an HTTP endpoint: {url}")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - scheme checked above
+            body = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise BackendError(f"moto at {url} did not answer: {exc}") from exc
+    return json.loads(body) if body else None
+
+
+def reset_moto(endpoint_url: str) -> None:
+    """Drop every resource in a moto server (its state is global to the process that runs it)."""
+    _post_json(f"{endpoint_url}/moto-api/reset", {})
+
+
+def enable_step_functions_execution(endpoint_url: str) -> None:
+    """Make moto run state machines for real instead of leaving executions RUNNING forever.
+
+    moto 5.2.5 accepts the setting but leaves it out of the config it echoes back, so it is verified by
+    running a state machine (see the integration tests), not by reading the answer.
+    """
+    _post_json(f"{endpoint_url}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+
+
+def _knock(host: str, port: int) -> None:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+        pass
+
+
+class EmbeddedMoto:
+    """A moto server on a free loopback port, in this process.
+
+    moto keeps its state in process-global backends, so one embedded backend per process: starting it
+    resets whatever an earlier one left behind.
+    """
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._previous_moto_port: str | None = None
+        self.endpoint_url = ""
+
+    def start(self) -> str:
+        from moto.server import ThreadedMotoServer  # heavy import, only when moto is embedded
+
+        # verbose=False only silences the banner; werkzeug still logs every request to stderr.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        try:
+            server.start()
+        except OSError as exc:
+            raise BackendError(f"cannot start the embedded moto server: {exc}") from exc
+        self._server = server
+        host, port = server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        # moto's Step Functions service integrations call back into moto at localhost:$MOTO_PORT.
+        self._previous_moto_port = os.environ.get("MOTO_PORT")
+        os.environ["MOTO_PORT"] = str(port)
+        reset_moto(self.endpoint_url)
+        enable_step_functions_execution(self.endpoint_url)
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        # socketserver only sees a shutdown request when select() wakes, every 0.5 s: a connection
+        # made just after the request wakes it at once.
+        waker = threading.Timer(0.02, _knock, args=self._server.get_host_and_port())
+        waker.start()
+        self._server.stop()
+        waker.join()
+        self._server = None
+        if self._previous_moto_port is None:
+            os.environ.pop("MOTO_PORT", None)
+        else:
+            os.environ["MOTO_PORT"] = self._previous_moto_port

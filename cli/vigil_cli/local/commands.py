@@ -1,0 +1,262 @@
+"""``vigil local up`` and ``vigil local invoke``.
+
+Heavy imports (boto3, moto, the runtime) happen inside the commands so ``vigil --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vigil_cli import CliError
+
+if TYPE_CHECKING:
+    from vigil_cli.local.cloud import LocalCloud
+    from vigil_cli.local.functions import FunctionRegistry
+
+STATE_FILE = "local.json"
+STACK_STATE_FILE = "stack.json"
+DEFAULT_STATE_DIR = ".vigil"
+DEMO_POINT = '{"points":[{"name":"demo.cpu","type":"gauge","value":42.5,"unit":"percent","labels":{"host":"web-1"}}]}'
+
+
+def register(subparsers: Any) -> None:
+    local = subparsers.add_parser(
+        "local", help="run vigil on this machine: real handlers on an emulated cloud (moto or LocalStack)"
+    )
+    commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="synthesize the CDK app, start the local cloud and serve the API")
+    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: a free one)")
+    _add_common_options(up)
+    up.add_argument(
+        "--time-factor",
+        type=_positive_float,
+        default=1.0,
+        help="run schedules and TTL faster than real time (60: a minute per second)",
+    )
+    up.set_defaults(func=command_up)
+
+    invoke = commands.add_parser("invoke", help="invoke one function once with an event file; prints its result")
+    invoke.add_argument("function", metavar="FUNCTION", help="short name (e.g. ingest), logical id or name")
+    invoke.add_argument("event_file", metavar="EVENT_FILE", type=Path, help="JSON event")
+    _add_common_options(invoke)
+    invoke.set_defaults(func=command_invoke)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend-url", help="use this AWS endpoint (e.g. LocalStack at http://127.0.0.1:4566) instead of moto"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR), help="state, logs and cdk.out (default: .vigil)"
+    )
+    # For tests and tooling: a ready template instead of synthesizing the CDK app.
+    parser.add_argument("--template", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--assembly-dir", type=Path, help=argparse.SUPPRESS)
+
+
+# --- state file ------------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_running_state(state_dir: Path) -> dict[str, Any] | None:
+    """The state of a local cloud whose process is alive, or None."""
+    try:
+        state = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = state.get("pid") if isinstance(state, dict) else None
+    return state if isinstance(pid, int) and _pid_alive(pid) else None
+
+
+def _template_source(args: argparse.Namespace) -> tuple[Path, Path]:
+    if args.template is not None:
+        return args.template, args.assembly_dir or args.template.parent
+    from vigil_cli.local.synth import synthesize
+
+    outdir = args.state_dir / "cdk.out"
+    print(f"vigil local: synthesizing the CDK app into {outdir} ...", file=sys.stderr, flush=True)
+    return synthesize(outdir), outdir
+
+
+# --- vigil local up --------------------------------------------------------------------------------
+
+
+def command_up(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    return run_up(args, stop)
+
+
+def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
+    """Start the cloud, bootstrap the demo tenant, serve until ``stop`` is set, then clean up."""
+    from vigil_cli.local.cloud import LocalCloud
+    from vigil_cli.local.view import TerminalView
+
+    state_dir: Path = args.state_dir
+    running = read_running_state(state_dir)
+    if running is not None:
+        raise CliError(
+            f"a local cloud is already running (pid {running['pid']}, {running.get('url')}); "
+            f"stop it first or use another --state-dir"
+        )
+    template, assembly_dir = _template_source(args)
+    view = TerminalView()
+    cloud = LocalCloud(
+        template,
+        assembly_dir,
+        backend_url=args.backend_url,
+        api_port=args.port,
+        state_dir=state_dir,
+        time_factor=args.time_factor,
+        on_request=view.request,
+        on_invocation=view.invocation,
+    )
+    state_path = state_dir / STATE_FILE
+    cloud.start()
+    try:
+        if cloud.api_url is None:
+            raise CliError("the template has no API Gateway RestApi to serve")
+        tenant = _create_demo_tenant(cloud)
+        cloud.write_stack_state(state_dir / STACK_STATE_FILE)
+        state = {
+            "url": cloud.api_url,
+            "backend_url": cloud.backend_url,
+            "api_key": tenant.api_key,
+            "tenant_id": tenant.tenant_id,
+            "pid": os.getpid(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "template": str(Path(template).resolve()),
+            "assembly_dir": str(Path(assembly_dir).resolve()),
+        }
+        state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        view.line(_banner(cloud, state))
+        while not stop.wait(0.5):
+            pass
+        view.line("vigil local: stopping ...")
+    finally:
+        for path in (state_path, state_dir / STACK_STATE_FILE):
+            path.unlink(missing_ok=True)
+        cloud.stop()
+    return 0
+
+
+def _create_demo_tenant(cloud: LocalCloud) -> Any:
+    try:
+        bootstrap = importlib.import_module("vigil_cli.bootstrap")
+    except ModuleNotFoundError as exc:
+        if exc.name != "vigil_cli.bootstrap":
+            raise
+        raise CliError("vigil_cli.bootstrap is missing, so no demo tenant can be created") from exc
+    return bootstrap.create_demo_tenant(cloud)
+
+
+def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
+    url, key = state["url"], state["api_key"]
+    stage = cloud.rest_api.stage if cloud.rest_api else ""
+    backend = "embedded moto" if cloud.uses_embedded_moto else "external"
+    return "\n".join(
+        [
+            "",
+            "vigil local cloud is up",
+            f"  API      {url}   (the /{stage} prefix works too)",
+            f"  backend  {cloud.backend_url} ({backend})",
+            f"  tenant   {state['tenant_id']}",
+            f"  API key  {key}",
+            f"  logs     {cloud.state_dir / 'logs'}/<function>.log",
+            "",
+            "Send a point:",
+            f'  curl -sS -X POST {url}/v1/metrics -H "x-api-key: {key}" '
+            f"-H \"content-type: application/json\" -d '{DEMO_POINT}'",
+            "Query it:",
+            f'  curl -sS "{url}/v1/metrics/demo.cpu?from=-15m" -H "x-api-key: {key}"',
+            "",
+            "Ctrl-C stops it. Requests and invocations:",
+        ]
+    )
+
+
+# --- vigil local invoke ----------------------------------------------------------------------------
+
+
+def _read_event(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read event file {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"event file {path} is not valid JSON: {exc}") from exc
+
+
+def command_invoke(args: argparse.Namespace) -> int:
+    from vigil_cli.local.cloud import LocalCloud, registry_from_stack_state
+
+    event = _read_event(args.event_file)
+    state_dir: Path = args.state_dir
+    if args.template is None and read_running_state(state_dir) is not None:
+        registry = registry_from_stack_state(state_dir / STACK_STATE_FILE, log_dir=state_dir / "logs")
+        try:
+            return _invoke_and_print(registry, args.function, event)
+        finally:
+            registry.close()
+    template, assembly_dir = _template_source(args)
+    with LocalCloud(
+        template,
+        assembly_dir,
+        backend_url=args.backend_url,
+        state_dir=state_dir,
+        start_api=False,
+        start_schedules=False,
+        start_pollers=False,
+        start_sweeper=False,
+    ) as cloud:
+        return _invoke_and_print(cloud.functions, args.function, event)
+
+
+def _invoke_and_print(registry: FunctionRegistry, name: str, event: Any) -> int:
+    from vigil_cli.local.errors import FunctionError
+
+    spec = registry.get(name)
+    try:
+        result = registry.invoke(name, event)
+    except FunctionError as exc:
+        print(f"vigil: {spec.short_name} raised {exc.error_type}: {exc.error_message}", file=sys.stderr)
+        if exc.stack_trace:
+            print(exc.stack_trace.rstrip(), file=sys.stderr)
+        print(f"(log: {registry.log_path(name)})", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    print(f"(log: {registry.log_path(name)})", file=sys.stderr)
+    return 0

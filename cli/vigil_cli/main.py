@@ -1,0 +1,44 @@
+"""The ``vigil`` command: subcommands come from the modules in ``COMMAND_MODULES``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from vigil_cli import CliError
+
+# Each module exposes register(subparsers) and sets ``func`` on its parsers.
+COMMAND_MODULES = ("vigil_cli.local.commands", "vigil_cli.demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigil", description="vigil: serverless uptime, metrics, alerting and SLA monitoring"
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:  # a missing dependency inside the module is a real error
+                raise
+            continue  # the module is not written yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"vigil: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
