@@ -16,7 +16,7 @@ from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.services.auth import Authenticator
 from vigil_core.services.ingest import IngestDependencies, Retention, submit_batch
-from vigil_core.settings import IngestSettings, cached_settings
+from vigil_core.settings import IngestSettings, load_settings
 
 logger = Logger()
 tracer = Tracer()
@@ -26,7 +26,7 @@ register_error_handlers(app, logger, metrics)
 
 
 def build_dependencies() -> IngestDependencies:
-    settings = cached_settings(IngestSettings)
+    settings = load_settings(IngestSettings)
     return IngestDependencies(
         authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
         store=DynamoDBRollupStore(settings.metrics_table_name),

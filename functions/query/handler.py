@@ -15,7 +15,7 @@ from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.services.auth import Authenticator
 from vigil_core.services.query import QueryDependencies, run_query
-from vigil_core.settings import QuerySettings, cached_settings
+from vigil_core.settings import QuerySettings, load_settings
 
 logger = Logger()
 tracer = Tracer()
@@ -25,7 +25,7 @@ register_error_handlers(app, logger, metrics)
 
 
 def build_dependencies() -> QueryDependencies:
-    settings = cached_settings(QuerySettings)
+    settings = load_settings(QuerySettings)
     return QueryDependencies(
         authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
         store=DynamoDBRollupStore(settings.metrics_table_name),

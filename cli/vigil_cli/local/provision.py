@@ -640,7 +640,10 @@ def _api_method(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]
     return Provisioned(spec.type, ctx.template.physical_name(spec.logical_id))
 
 
-@provisioner("AWS::ApiGateway::Stage", local_only="its StageName prefixes the served paths and requestContext.path")
+@provisioner(
+    "AWS::ApiGateway::Stage",
+    local_only="its StageName prefixes the served paths; its throttling and logging settings are not enforced",
+)
 def _api_stage(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
     return Provisioned(spec.type, props["StageName"])
 

@@ -65,7 +65,8 @@ def request_from(event: APIGatewayProxyEvent) -> ApiRequest:
 
 
 class DependencySlot(Generic[DepsT]):
-    """Dependencies built on first use from the function's settings, replaceable by tests and benchmarks."""
+    """Dependencies (and the settings they read) built once per container on first use; tests and
+    benchmarks may put others in their place."""
 
     def __init__(self, factory: Callable[[], DepsT]) -> None:
         self._factory = cache(factory)

@@ -7,7 +7,6 @@ anything that points at a resource.
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -53,9 +52,3 @@ def load_settings(model: type[SettingsT], environ: dict[str, str] | None = None)
             reason = "is not set" if err["type"] == "missing" else f"is invalid: {err['msg']}"
             problems.append(f"{variable} {reason}")
         raise SettingsError(f"{model.__name__}: " + "; ".join(problems)) from None
-
-
-@cache
-def cached_settings(model: type[SettingsT]) -> SettingsT:
-    """Settings read once per container (a Lambda's environment does not change while it is warm)."""
-    return load_settings(model)
