@@ -24,7 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from vigil_cli.local.errors import FunctionError, FunctionNotFoundError, TemplateError, UnsupportedResourceError
+from vigil_cli.local.errors import (
+    FunctionError,
+    FunctionNotFoundError,
+    LocalCloudError,
+    TemplateError,
+    UnsupportedResourceError,
+)
 from vigil_cli.local.functions import FunctionRegistry, FunctionSpec
 from vigil_cli.local.records import ApiRequestRecord
 from vigil_cli.local.template import Provisioned
@@ -517,7 +523,13 @@ class ApiGatewayServer:
         port: int = 0,
         on_request: RequestHook | None = None,
     ) -> None:
-        self._server = _GatewayHttpServer((host, port), gateway, on_request)
+        try:
+            self._server = _GatewayHttpServer((host, port), gateway, on_request)
+        except OSError as exc:
+            raise LocalCloudError(
+                f"cannot serve the API on {host}:{port}: {exc.strerror or exc}; "
+                "choose another port with --port (0 picks a free one)"
+            ) from exc
         self._thread = threading.Thread(target=self._server.serve_forever, name="vigil-api", daemon=True)
 
     @property

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="synthesize the CDK app, start the local cloud and serve the API")
-    up.add_argument("--port", type=int, default=0, help="API port on 127.0.0.1 (default: a free one)")
+    up.add_argument("--port", type=int, default=8080, help="API port on 127.0.0.1 (default 8080; 0 picks a free one)")
     _add_common_options(up)
     up.add_argument(
         "--time-factor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 import types
@@ -153,6 +154,8 @@ def test_up_serves_the_api_writes_its_state_and_cleans_up(
         [
             "local",
             "up",
+            "--port",
+            "0",
             "--state-dir",
             str(state_dir),
             "--template",
@@ -209,6 +212,8 @@ def test_up_prints_the_banner_and_one_line_per_request(
         [
             "local",
             "up",
+            "--port",
+            "0",
             "--state-dir",
             str(state_dir),
             "--template",
@@ -248,3 +253,22 @@ def test_up_refuses_when_a_live_cloud_owns_the_state_dir(tmp_path: Path, capsys:
 
     assert code == 1
     assert f"already running (pid {os.getpid()}" in capsys.readouterr().err
+
+
+def test_up_on_a_busy_port_fails_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given something already listening on the port
+    template_path = tmp_path / "api.template.json"
+    template_path.write_text(json.dumps(api_template()))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # When `vigil local up` is asked for that port
+        code = main(
+            ["local", "up", "--port", str(port), "--state-dir", str(tmp_path / "state"),
+             "--template", str(template_path), "--assembly-dir", str(ASSEMBLY_DIR)]
+        )  # fmt: skip
+    # Then it exits 1 and says what to do, leaving no state file behind
+    assert code == 1
+    assert f"cannot serve the API on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert not (tmp_path / "state" / STATE_FILE).exists()
