@@ -43,7 +43,7 @@ class AwsClients:
         with self._lock:
             client = self._cache.get(service)
             if client is None:
-                # Typed as Any so the service name need not be a literal for the stubs' overloads.
+                # Typed as Any so the service name need not be a literal for the boto3 type overloads.
                 make_client: Any = self._session.client
                 client = make_client(service, endpoint_url=self.endpoint_url, config=self._config)
                 self._cache[service] = client
@@ -61,7 +61,7 @@ class AwsClients:
     def logs(self) -> CloudWatchLogsClient:
         return cast("CloudWatchLogsClient", self._get("logs"))
 
-    # Services whose type stubs are not installed are typed Any.
+    # Services without installed boto3 type packages are typed Any.
     def sts(self) -> Any:
         return self._get("sts")
 
