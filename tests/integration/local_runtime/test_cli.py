@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -143,27 +144,22 @@ def demo_bootstrap(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return clouds
 
 
+def _up_on_toy_api(tmp_path: Path, state_dir: Path) -> argparse.Namespace:
+    """Arguments of `vigil local up` on a free port, serving the toy API template."""
+    template_path = tmp_path / "api.template.json"
+    template_path.write_text(json.dumps(api_template()))
+    return build_parser().parse_args(
+        ["local", "up", "--port", "0", "--state-dir", str(state_dir),
+         "--template", str(template_path), "--assembly-dir", str(ASSEMBLY_DIR)]
+    )  # fmt: skip
+
+
 def test_up_serves_the_api_writes_its_state_and_cleans_up(
     tmp_path: Path, demo_bootstrap: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given `vigil local up` on the toy API, running until told to stop
-    template_path = tmp_path / "api.template.json"
-    template_path.write_text(json.dumps(api_template()))
     state_dir = tmp_path / "state"
-    args = build_parser().parse_args(
-        [
-            "local",
-            "up",
-            "--port",
-            "0",
-            "--state-dir",
-            str(state_dir),
-            "--template",
-            str(template_path),
-            "--assembly-dir",
-            str(ASSEMBLY_DIR),
-        ]
-    )
+    args = _up_on_toy_api(tmp_path, state_dir)
     stop = threading.Event()
     outcome: list[int] = []
     runner = threading.Thread(target=lambda: outcome.append(run_up(args, stop)))
@@ -190,7 +186,9 @@ def test_up_serves_the_api_writes_its_state_and_cleans_up(
         assert json.loads(printed["body"])["env"]["AWS_ENDPOINT_URL"] == state["backend_url"]
 
         # and starting a second one is refused
-        assert main(["local", "up", "--state-dir", str(state_dir), "--template", str(template_path)]) == 1
+        assert (
+            main(["local", "up", "--state-dir", str(state_dir), "--template", str(tmp_path / "api.template.json")]) == 1
+        )
         assert "already running" in capsys.readouterr().err
     finally:
         stop.set()
@@ -205,23 +203,8 @@ def test_up_serves_the_api_writes_its_state_and_cleans_up(
 def test_up_prints_the_banner_and_one_line_per_request(
     tmp_path: Path, demo_bootstrap: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    template_path = tmp_path / "api.template.json"
-    template_path.write_text(json.dumps(api_template()))
     state_dir = tmp_path / "state"
-    args = build_parser().parse_args(
-        [
-            "local",
-            "up",
-            "--port",
-            "0",
-            "--state-dir",
-            str(state_dir),
-            "--template",
-            str(template_path),
-            "--assembly-dir",
-            str(ASSEMBLY_DIR),
-        ]
-    )
+    args = _up_on_toy_api(tmp_path, state_dir)
     stop = threading.Event()
     runner = threading.Thread(target=run_up, args=(args, stop))
     runner.start()

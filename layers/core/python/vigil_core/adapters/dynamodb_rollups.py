@@ -76,30 +76,21 @@ class DynamoDBRollupStore:
         expires_at: Mapping[Resolution, int],
     ) -> int:
         try:
-            return self._apply(tenant_id, batch_id, deltas, expires_at)
+            keyed = [(self._key(tenant_id, key), key, delta) for key, delta in deltas.items()]
+            current = self._batch_get([item_key for item_key, _, _ in keyed])
+            client = self.client  # resolve once: worker threads must share one client
+
+            def write(entry: tuple[Item, RollupKey, Rollup]) -> int:
+                item_key, key, delta = entry
+                existing = current.get((item_key["pk"]["S"], item_key["sk"]["S"]))
+                return self._merge_and_put(client, tenant_id, batch_id, key, delta, existing, expires_at)
+
+            if len(keyed) <= 1:
+                return sum(map(write, keyed))
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(keyed))) as pool:
+                return sum(pool.map(write, keyed))
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"DynamoDB: {exc}") from exc
-
-    def _apply(
-        self,
-        tenant_id: str,
-        batch_id: str,
-        deltas: Mapping[RollupKey, Rollup],
-        expires_at: Mapping[Resolution, int],
-    ) -> int:
-        keyed = [(self._key(tenant_id, key), key, delta) for key, delta in deltas.items()]
-        current = self._batch_get([item_key for item_key, _, _ in keyed])
-        client = self.client  # resolve once: worker threads must share one client
-
-        def write(entry: tuple[Item, RollupKey, Rollup]) -> int:
-            item_key, key, delta = entry
-            existing = current.get((item_key["pk"]["S"], item_key["sk"]["S"]))
-            return self._merge_and_put(client, tenant_id, batch_id, key, delta, existing, expires_at)
-
-        if len(keyed) <= 1:
-            return sum(map(write, keyed))
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(keyed))) as pool:
-            return sum(pool.map(write, keyed))
 
     def _merge_and_put(
         self,
