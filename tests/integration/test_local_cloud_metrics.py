@@ -1,5 +1,8 @@
-"""The whole path on the local cloud: the synthesized template provisioned into moto, the real handlers
-behind a real HTTP server on 127.0.0.1, driven the way an app and an operator would."""
+"""The whole path on the local cloud: the synthesized template on an emulated AWS, the real handlers behind
+a real HTTP server on 127.0.0.1, driven the way an app and an operator would.
+
+The `cloud` fixture decides the backend: moto here (tests/integration/conftest.py), LocalStack with the stack
+deployed through its CloudFormation in tests/localstack, which runs these same scenarios."""
 
 from __future__ import annotations
 
@@ -15,25 +18,14 @@ import boto3
 import httpx
 import pytest
 
-from tests.support import ROOT, SAMPLE_EVENT_KEY, load_event
+from tests.support import SAMPLE_EVENT_KEY, load_event
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
-from vigil_cli.local.synth import synthesize
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.models.tenants import ApiKey, SlaTier, hash_api_key
 from vigil_core.services.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    state_dir = tmp_path_factory.mktemp("local-cloud")
-    template = synthesize(state_dir / "cdk.out", repo_root=ROOT)
-    with LocalCloud(
-        template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False
-    ) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
