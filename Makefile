@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run demo test test-unit test-integration test-infra lint typecheck bench synth layer-deps clean
+.PHONY: help setup run demo test test-unit test-integration test-infra test-localstack lint typecheck bench synth layer-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -57,8 +57,9 @@ lint: $(VENV)/.ready ## ruff: lint and format check
 typecheck: $(VENV)/.ready ## mypy (strict)
 	$(VENV)/bin/mypy layers/core/python/vigil_core cli/vigil_cli infra functions/ingest/handler.py functions/query/handler.py
 
-test: setup lint typecheck ## lint, type-check and run every test suite
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+test: setup lint typecheck ## lint, type-check, run every suite on moto, then the LocalStack suite
+	$(VENV)/bin/pytest -m "not localstack" $(PYTEST_ARGS)
+	scripts/localstack/run-tests.sh
 
 test-unit: $(VENV)/.ready ## unit tests only (no AWS, no network)
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
@@ -69,6 +70,9 @@ test-integration: setup ## integration tests on moto and the local runtime
 test-infra: setup ## CDK assertions and cdk-nag
 	$(VENV)/bin/pytest tests/infra $(PYTEST_ARGS)
 
+test-localstack: setup ## the LocalStack suite: sets up and starts LocalStack on the host (no Docker)
+	scripts/localstack/run-tests.sh $(PYTEST_ARGS)
+
 synth: setup ## synthesize the CloudFormation template into cdk.out/
 	npx cdk synth --quiet
 
@@ -76,4 +80,5 @@ bench: setup ## run the benchmarks; results in bench/results/latest.json
 	$(VENV)/bin/python -m bench.run --output bench/results/latest.json
 
 clean: ## remove everything the targets built
-	rm -rf $(VENV) node_modules build cdk.out .vigil .pytest_cache .mypy_cache .ruff_cache
+	-scripts/localstack/stop.sh
+	rm -rf $(VENV) node_modules build cdk.out .vigil .localstack .pytest_cache .mypy_cache .ruff_cache

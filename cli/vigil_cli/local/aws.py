@@ -14,6 +14,8 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -61,6 +63,12 @@ class AwsClients:
     def logs(self) -> CloudWatchLogsClient:
         return cast("CloudWatchLogsClient", self._get("logs"))
 
+    def lambda_(self) -> LambdaClient:
+        return cast("LambdaClient", self._get("lambda"))
+
+    def events(self) -> EventBridgeClient:
+        return cast("EventBridgeClient", self._get("events"))
+
     # Services without installed boto3 type packages are typed Any.
     def sts(self) -> Any:
         return self._get("sts")
@@ -85,6 +93,12 @@ class AwsClients:
 
     def cloudwatch(self) -> Any:
         return self._get("cloudwatch")
+
+    def cloudformation(self) -> Any:
+        return self._get("cloudformation")
+
+    def iam(self) -> Any:
+        return self._get("iam")
 
     def account_id(self) -> str:
         """The backend's account (moto: 123456789012, LocalStack: 000000000000)."""

@@ -6,6 +6,11 @@
 
 Without ``backend_url`` an embedded moto server is started (one per process: moto's state is
 process-global); with one (e.g. LocalStack at http://127.0.0.1:4566) nothing is started.
+
+By default the template's resources are provisioned directly through the backend's service APIs. With
+``cloudformation="deploy"`` the synthesized assembly is deployed through the backend's own
+CloudFormation (closer to AWS), with ``"attach"`` a stack already deployed there is used; either way the
+runtime then attaches to the stack's physical resources (attach.py). A deployed stack is never deleted.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vigil_cli.local.apigateway import ApiGateway, ApiGatewayServer, RequestHook, RestApi, build_rest_api
+from vigil_cli.local.attach import attach_stack
 from vigil_cli.local.aws import DEFAULT_REGION, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, AwsClients
 from vigil_cli.local.backend import EmbeddedMoto
+from vigil_cli.local.cfn_deploy import deploy_assembly, describe_deployed_stack
 from vigil_cli.local.errors import BackendError, LocalCloudError, TemplateError
 from vigil_cli.local.functions import FunctionRegistry
 from vigil_cli.local.output import install_stdout_router
@@ -32,6 +39,7 @@ from vigil_cli.local.sqs_pollers import SqsPoller, mappings_from_stack
 from vigil_cli.local.template import DEFAULT_STACK_NAME, Provisioned, Resolver, StackTemplate
 from vigil_cli.local.ttl_sweeper import TtlSweeper, ttl_tables_from_stack
 
+CloudFormationMode = Literal["deploy", "attach"]
 _THREAD_JOIN_S = 5.0
 _embedded_in_use = False  # moto's backends are process-global: one embedded moto per process
 
@@ -71,7 +79,10 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         sqs_wait_time_s: int = 1,
         ttl_interval_s: float = 10.0,
+        cloudformation: CloudFormationMode | None = None,
+        cloudformation_timeout_s: float = 300,
     ) -> None:
+        _check_cloudformation_mode(cloudformation, backend_url, template)
         if isinstance(template, Mapping):
             if assembly_dir is None:
                 raise TemplateError("a template given as a dict needs the assembly_dir its asset paths are relative to")
@@ -97,6 +108,8 @@ class LocalCloud:
         self.region = region
         self._sqs_wait_time_s = sqs_wait_time_s
         self._ttl_interval_s = ttl_interval_s
+        self._cloudformation = cloudformation
+        self._cloudformation_timeout_s = cloudformation_timeout_s
 
         self.backend_url = ""
         self.account_id = ""
@@ -132,14 +145,11 @@ class LocalCloud:
             self._set_process_environment()
             clients = AwsClients(self.backend_url, self.region)
             self.account_id = self._account_id(clients)
-            self.template = StackTemplate(
-                self._template_body,
-                stack_name=self._stack_name,
-                region=self.region,
-                account_id=self.account_id,
-                parameters=self._parameters,
-            )
-            self.stack = provision_stack(self.template, clients, self.assembly_dir)
+            if self._cloudformation is None:
+                self.template = self._stack_template()
+                self.stack = provision_stack(self.template, clients, self.assembly_dir)
+            else:
+                self.stack = self._attach(clients)
             self._functions = FunctionRegistry.from_stack(
                 self.stack,
                 assembly_dir=self.assembly_dir,
@@ -164,6 +174,35 @@ class LocalCloud:
         self._embedded = EmbeddedMoto()
         self.backend_url = self._embedded.start()
         _embedded_in_use = True
+
+    def _stack_template(
+        self, parameters: Mapping[str, str] | None = None, stack_id: str | None = None
+    ) -> StackTemplate:
+        return StackTemplate(
+            self._template_body,
+            stack_name=self._stack_name,
+            region=self.region,
+            account_id=self.account_id,
+            parameters=parameters if parameters is not None else self._parameters,
+            stack_id=stack_id,
+        )
+
+    def _attach(self, clients: AwsClients) -> dict[str, Provisioned]:
+        """Deploy through the backend's CloudFormation if asked, then take the stack's physical resources."""
+        if self._cloudformation == "deploy":
+            assert self.template_path is not None  # checked in __init__
+            deploy_assembly(
+                self.assembly_dir,
+                self.template_path,
+                self._stack_name,
+                clients,
+                parameters=self._parameters,
+                timeout_s=self._cloudformation_timeout_s,
+            )
+        deployed = describe_deployed_stack(self._stack_name, clients)
+        # The stack's own parameter values resolve the template's Refs, as in AWS.
+        self.template = self._stack_template({**deployed.parameters, **(self._parameters or {})}, deployed.stack_id)
+        return attach_stack(self.template, clients, self.assembly_dir, deployed.resources)
 
     def _account_id(self, clients: AwsClients) -> str:
         try:
@@ -257,6 +296,11 @@ class LocalCloud:
         return self._external_backend_url is None
 
     @property
+    def cloudformation_stack_name(self) -> str | None:
+        """The CloudFormation stack the runtime is attached to; None when it provisioned directly."""
+        return self._stack_name if self._cloudformation is not None else None
+
+    @property
     def api_url(self) -> str | None:
         """http://127.0.0.1:PORT (paths without the stage prefix), or None when no API is served."""
         return self._api_server.url if self._api_server is not None else None
@@ -318,10 +362,24 @@ class LocalCloud:
             "account_id": self.account_id,
             "region": self.region,
             "assembly_dir": str(self.assembly_dir.resolve()),
+            "cloudformation_stack": self.cloudformation_stack_name,
             "resources": {logical_id: item.to_json() for logical_id, item in self.stack.items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(state, indent=1), encoding="utf-8")
+
+
+def _check_cloudformation_mode(
+    mode: CloudFormationMode | None, backend_url: str | None, template: Path | str | Mapping[str, Any]
+) -> None:
+    if mode is None:
+        return
+    if mode not in ("deploy", "attach"):
+        raise LocalCloudError(f"cloudformation must be 'deploy' or 'attach', not {mode!r}")
+    if not backend_url:
+        raise LocalCloudError(f"cloudformation={mode!r} needs a backend_url whose CloudFormation holds the stack")
+    if mode == "deploy" and isinstance(template, Mapping):
+        raise LocalCloudError("cloudformation='deploy' needs the template's path in its cloud assembly (for assets)")
 
 
 def registry_from_stack_state(path: Path, *, log_dir: Path) -> FunctionRegistry:

@@ -43,7 +43,17 @@ def register(subparsers: Any) -> None:
         default=1.0,
         help="run schedules and TTL faster than real time (60: a minute per second)",
     )
-    up.set_defaults(func=command_up)
+    up.add_argument(
+        "--cloudformation",
+        choices=("deploy", "attach"),
+        help="with --backend-url: deploy = deploy the synthesized template through the backend's CloudFormation "
+        "(e.g. LocalStack) and run the handlers against it; attach = use a stack already deployed there, "
+        "e.g. by `cdklocal deploy`, and run the handlers against it",
+    )
+    up.add_argument(
+        "--stack-name", metavar="NAME", help="with --cloudformation: the stack to deploy or attach to (default: Vigil)"
+    )
+    up.set_defaults(func=command_up, usage_error=up.error)
 
     invoke = commands.add_parser("invoke", help="invoke one function once with an event file; prints its result")
     invoke.add_argument("function", metavar="FUNCTION", help="short name (e.g. ingest), logical id or name")
@@ -110,7 +120,19 @@ def _template_source(args: argparse.Namespace) -> tuple[Path, Path]:
 # --- vigil local up --------------------------------------------------------------------------------
 
 
+def _check_cloudformation_options(args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) for option combinations argparse cannot express."""
+    if args.cloudformation is not None and not args.backend_url:
+        args.usage_error(
+            "--cloudformation needs --backend-url: the embedded moto starts empty and its CloudFormation "
+            "is not used (e.g. --backend-url http://127.0.0.1:4566 for LocalStack)"
+        )
+    if args.stack_name is not None and args.cloudformation is None:
+        args.usage_error("--stack-name needs --cloudformation deploy or attach")
+
+
 def command_up(args: argparse.Namespace) -> int:
+    _check_cloudformation_options(args)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -121,6 +143,7 @@ def command_up(args: argparse.Namespace) -> int:
 def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
     """Start the cloud, bootstrap the demo tenant, serve until ``stop`` is set, then clean up."""
     from vigil_cli.local.cloud import LocalCloud
+    from vigil_cli.local.template import DEFAULT_STACK_NAME
     from vigil_cli.local.view import TerminalView
 
     state_dir: Path = args.state_dir
@@ -141,6 +164,8 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
         time_factor=args.time_factor,
         on_request=view.request,
         on_invocation=view.invocation,
+        cloudformation=args.cloudformation,
+        stack_name=args.stack_name or DEFAULT_STACK_NAME,
     )
     state_path = state_dir / STATE_FILE
     cloud.start()
@@ -158,6 +183,7 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "template": str(Path(template).resolve()),
             "assembly_dir": str(Path(assembly_dir).resolve()),
+            "cloudformation_stack": cloud.cloudformation_stack_name,
         }
         state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         view.line(_banner(cloud, state))
@@ -185,12 +211,14 @@ def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
     url, key = state["url"], state["api_key"]
     stage = cloud.rest_api.stage if cloud.rest_api else ""
     backend = "embedded moto" if cloud.uses_embedded_moto else "external"
+    stack = cloud.cloudformation_stack_name
     return "\n".join(
         [
             "",
             "vigil local cloud is up",
             f"  API      {url}   (the /{stage} prefix works too)",
             f"  backend  {cloud.backend_url} ({backend})",
+            *([f"  stack    {stack} (CloudFormation, left in place on exit)"] if stack else []),
             f"  tenant   {state['tenant_id']}",
             f"  API key  {key}",
             f"  logs     {cloud.state_dir / 'logs'}/<function>.log",

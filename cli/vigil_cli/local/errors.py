@@ -27,6 +27,10 @@ class ProvisioningError(LocalCloudError):
     """The backend refused to create a resource."""
 
 
+class CloudFormationError(LocalCloudError):
+    """The backend's CloudFormation did not deploy the stack, or the stack to attach to is not usable."""
+
+
 class BackendError(LocalCloudError):
     """The AWS API backend (embedded moto or an endpoint URL) cannot be started or reached."""
 

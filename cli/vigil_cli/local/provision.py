@@ -6,6 +6,8 @@ Provisioners marked ``local_only`` create nothing in the backend, each for the r
 return, and validate what the local runtime will need later.
 
 To support a new type, add one function decorated with ``@provisioner("AWS::Service::Type")``.
+The ``check_*`` validators and ``*_attributes`` helpers are shared with ``attach.py``, which reads the
+same facts from a stack that CloudFormation deployed.
 """
 
 from __future__ import annotations
@@ -162,6 +164,12 @@ def _lambda_permission(ctx: ProvisionContext, spec: ResourceSpec, props: dict[st
 def _lambda_function(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
     name = props.get("FunctionName") or ctx.template.physical_name(spec.logical_id, max_length=64)
     arn = ctx.arn("lambda", f"function:{name}")
+    check_function(ctx, spec, props, name, arn)
+    return Provisioned(spec.type, name, {"Arn": arn})
+
+
+def check_function(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any], name: str, arn: str) -> None:
+    """Fail while the stack comes up, not at the first invocation, when a function cannot run in-process."""
     layer_arns = {item.physical_id for item in ctx.provisioned.values() if item.type == "AWS::Lambda::LayerVersion"}
     FunctionSpec.from_resource(
         spec.logical_id,
@@ -170,7 +178,6 @@ def _lambda_function(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str,
         account_id=ctx.account_id,
         layer_arns=layer_arns,
     )
-    return Provisioned(spec.type, name, {"Arn": arn})
 
 
 @provisioner(
@@ -180,7 +187,11 @@ def _lambda_function(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str,
 def _lambda_layer(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
     name = props.get("LayerName") or ctx.template.physical_name(spec.logical_id, max_length=140)
     arn = ctx.arn("lambda", f"layer:{name}:1")
-    return Provisioned(spec.type, arn, {"LayerVersionArn": arn, "AssetPath": spec.metadata.get("aws:asset:path")})
+    return Provisioned(spec.type, arn, layer_attributes(spec, arn))
+
+
+def layer_attributes(spec: ResourceSpec, arn: str) -> dict[str, Any]:
+    return {"LayerVersionArn": arn, "AssetPath": spec.metadata.get("aws:asset:path")}
 
 
 @provisioner(
@@ -188,18 +199,29 @@ def _lambda_layer(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, An
     local_only="SQS event sources are driven by the local pollers (sqs_pollers.py)",
 )
 def _event_source_mapping(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
-    source = str(props.get("EventSourceArn", ""))
-    if not source.startswith("arn:aws:sqs:"):
-        raise UnsupportedResourceError(
-            spec.type, spec.logical_id, f"only SQS event sources run locally, not {source or 'this source'}"
-        )
+    check_event_source(spec, props)
     mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.template.physical_name(spec.logical_id)))
     arn = ctx.arn("lambda", f"event-source-mapping:{mapping_id}")
     return Provisioned(spec.type, mapping_id, {"Id": mapping_id, "EventSourceMappingArn": arn})
 
 
+def check_event_source(spec: ResourceSpec, props: dict[str, Any]) -> None:
+    source = str(props.get("EventSourceArn", ""))
+    if not source.startswith("arn:aws:sqs:"):
+        raise UnsupportedResourceError(
+            spec.type, spec.logical_id, f"only SQS event sources run locally, not {source or 'this source'}"
+        )
+
+
 @provisioner("AWS::Events::Rule", local_only="schedule rules are fired by the local scheduler (schedules.py)")
 def _events_rule(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
+    check_schedule_rule(spec, props)
+    name = props.get("Name") or ctx.template.physical_name(spec.logical_id, max_length=64)
+    arn = ctx.arn("events", f"rule/{name}")
+    return Provisioned(spec.type, name, {"Arn": arn})
+
+
+def check_schedule_rule(spec: ResourceSpec, props: dict[str, Any]) -> None:
     if "EventPattern" in props or "ScheduleExpression" not in props:
         raise UnsupportedResourceError(
             spec.type, spec.logical_id, "only schedule rules (ScheduleExpression) run locally, not event patterns"
@@ -214,9 +236,6 @@ def _events_rule(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any
             raise UnsupportedResourceError(
                 spec.type, spec.logical_id, f"target {target.get('Id')} uses InputTransformer"
             )
-    name = props.get("Name") or ctx.template.physical_name(spec.logical_id, max_length=64)
-    arn = ctx.arn("events", f"rule/{name}")
-    return Provisioned(spec.type, name, {"Arn": arn})
 
 
 # --- DynamoDB -------------------------------------------------------------------------------------
@@ -245,6 +264,11 @@ def _create_table(ctx: ProvisionContext, request: dict[str, Any], props: dict[st
         dynamodb.update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
+    return table_attributes(description)
+
+
+def table_attributes(description: Mapping[str, Any]) -> dict[str, Any]:
+    """Fn::GetAtt of a table, from its describe_table description."""
     attributes = {"Arn": description["TableArn"]}
     if description.get("LatestStreamArn"):
         attributes["StreamArn"] = description["LatestStreamArn"]
@@ -343,8 +367,12 @@ def _sqs_queue(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any])
         attributes.pop("FifoQueue", None)  # SQS rejects FifoQueue=false on a standard queue
     sqs = ctx.clients.sqs()
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return Provisioned(spec.type, url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+    return Provisioned(spec.type, url, queue_attributes(ctx, url))
+
+
+def queue_attributes(ctx: ProvisionContext, url: str) -> dict[str, Any]:
+    arn = ctx.clients.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {"Arn": arn, "QueueName": arn.rsplit(":", 1)[1], "QueueUrl": url}
 
 
 @provisioner("AWS::SQS::QueuePolicy")
@@ -370,11 +398,14 @@ def _sns_topic(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any])
     arn = ctx.clients.sns().create_topic(Name=name, Attributes=attributes)["TopicArn"]
     for inline in props.get("Subscription", []):
         _subscribe(ctx, spec, arn, {"Protocol": inline["Protocol"], "Endpoint": inline["Endpoint"]})
-    return Provisioned(spec.type, arn, {"TopicArn": arn, "TopicName": name})
+    return Provisioned(spec.type, arn, topic_attributes(arn))
 
 
-def _subscribe(ctx: ProvisionContext, spec: ResourceSpec, topic_arn: str, props: dict[str, Any]) -> str:
-    protocol = props["Protocol"]
+def topic_attributes(arn: str) -> dict[str, Any]:
+    return {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[1]}
+
+
+def check_subscription(spec: ResourceSpec, protocol: str) -> None:
     if protocol != "sqs":
         reason = (
             "SNS -> Lambda delivery is not emulated; subscribe an SQS queue with an event source mapping"
@@ -382,6 +413,11 @@ def _subscribe(ctx: ProvisionContext, spec: ResourceSpec, topic_arn: str, props:
             else f"only the sqs protocol is delivered locally, not {protocol}"
         )
         raise UnsupportedResourceError(spec.type, spec.logical_id, reason)
+
+
+def _subscribe(ctx: ProvisionContext, spec: ResourceSpec, topic_arn: str, props: dict[str, Any]) -> str:
+    protocol = props["Protocol"]
+    check_subscription(spec, protocol)
     attributes: dict[str, str] = {}
     for key in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
         if key in props:
@@ -427,7 +463,11 @@ def _log_group(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any])
             raise
     if "RetentionInDays" in props:
         logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
-    return Provisioned(spec.type, name, {"Arn": ctx.arn("logs", f"log-group:{name}:*")})
+    return Provisioned(spec.type, name, log_group_attributes(ctx, name))
+
+
+def log_group_attributes(ctx: ProvisionContext, name: str) -> dict[str, Any]:
+    return {"Arn": ctx.arn("logs", f"log-group:{name}:*")}
 
 
 @provisioner("AWS::SSM::Parameter")
@@ -452,17 +492,17 @@ def _s3_bucket(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any])
     versioning = props.get("VersioningConfiguration")
     if versioning:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
-    return Provisioned(
-        spec.type,
-        name,
-        {
-            "Arn": f"arn:aws:s3:::{name}",
-            "DomainName": f"{name}.s3.amazonaws.com",
-            "RegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com",
-            "DualStackDomainName": f"{name}.s3.dualstack.{ctx.region}.amazonaws.com",
-            "WebsiteURL": f"http://{name}.s3-website-{ctx.region}.amazonaws.com",
-        },
-    )
+    return Provisioned(spec.type, name, bucket_attributes(ctx, name))
+
+
+def bucket_attributes(ctx: ProvisionContext, name: str) -> dict[str, Any]:
+    return {
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "RegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com",
+        "DualStackDomainName": f"{name}.s3.dualstack.{ctx.region}.amazonaws.com",
+        "WebsiteURL": f"http://{name}.s3-website-{ctx.region}.amazonaws.com",
+    }
 
 
 @provisioner("AWS::S3::BucketPolicy")
@@ -517,7 +557,11 @@ def _kms_key(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -
     metadata = kms.create_key(**request)["KeyMetadata"]
     if _flag(props.get("EnableKeyRotation", False)) == "true":
         kms.enable_key_rotation(KeyId=metadata["KeyId"])
-    return Provisioned(spec.type, metadata["KeyId"], {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]})
+    return Provisioned(spec.type, metadata["KeyId"], key_attributes(metadata))
+
+
+def key_attributes(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
 
 
 @provisioner("AWS::KMS::Alias")
@@ -589,7 +633,11 @@ def _alarm(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> 
     if "ActionsEnabled" in request:
         request["ActionsEnabled"] = _flag(request["ActionsEnabled"]) == "true"
     ctx.clients.cloudwatch().put_metric_alarm(AlarmName=name, **request)
-    return Provisioned(spec.type, name, {"Arn": ctx.arn("cloudwatch", f"alarm:{name}")})
+    return Provisioned(spec.type, name, alarm_attributes(ctx, name))
+
+
+def alarm_attributes(ctx: ProvisionContext, name: str) -> dict[str, Any]:
+    return {"Arn": ctx.arn("cloudwatch", f"alarm:{name}")}
 
 
 @provisioner("AWS::CloudWatch::Dashboard")
@@ -604,17 +652,24 @@ def _dashboard(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any])
 
 @provisioner("AWS::ApiGateway::RestApi")
 def _rest_api(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
-    if "Body" in props or "BodyS3Location" in props:
-        raise UnsupportedResourceError(spec.type, spec.logical_id, "OpenAPI bodies are not served locally")
+    check_rest_api(spec, props)
     name = props.get("Name") or ctx.template.physical_name(spec.logical_id)
     request = {"name": name}
     if "Description" in props:
         request["description"] = props["Description"]
-    apigateway = ctx.clients.apigateway()
-    api_id = apigateway.create_rest_api(**request)["id"]
-    resources = apigateway.get_resources(restApiId=api_id)["items"]
+    api_id = ctx.clients.apigateway().create_rest_api(**request)["id"]
+    return Provisioned(spec.type, api_id, rest_api_attributes(ctx, api_id))
+
+
+def check_rest_api(spec: ResourceSpec, props: dict[str, Any]) -> None:
+    if "Body" in props or "BodyS3Location" in props:
+        raise UnsupportedResourceError(spec.type, spec.logical_id, "OpenAPI bodies are not served locally")
+
+
+def rest_api_attributes(ctx: ProvisionContext, api_id: str) -> dict[str, Any]:
+    resources = ctx.clients.apigateway().get_resources(restApiId=api_id)["items"]
     root_id = next(item["id"] for item in resources if item["path"] == "/")
-    return Provisioned(spec.type, api_id, {"RootResourceId": root_id, "RestApiId": api_id})
+    return {"RootResourceId": root_id, "RestApiId": api_id}
 
 
 @provisioner("AWS::ApiGateway::Resource")
@@ -627,6 +682,11 @@ def _api_resource(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, An
 
 @provisioner("AWS::ApiGateway::Method", local_only="served by the local HTTP server (apigateway.py); validated here")
 def _api_method(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
+    check_api_method(spec, props)
+    return Provisioned(spec.type, ctx.template.physical_name(spec.logical_id))
+
+
+def check_api_method(spec: ResourceSpec, props: dict[str, Any]) -> None:
     authorization = props.get("AuthorizationType", "NONE")
     if authorization != "NONE" or _flag(props.get("ApiKeyRequired", False)) == "true":
         raise UnsupportedResourceError(
@@ -637,7 +697,6 @@ def _api_method(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]
         raise UnsupportedResourceError(
             spec.type, spec.logical_id, f"integration type {integration_type}; only AWS_PROXY and MOCK run locally"
         )
-    return Provisioned(spec.type, ctx.template.physical_name(spec.logical_id))
 
 
 @provisioner(

@@ -106,6 +106,7 @@ class StackTemplate:
         region: str = "us-east-1",
         account_id: str = "123456789012",
         parameters: Mapping[str, str] | None = None,
+        stack_id: str | None = None,
     ) -> None:
         if "Transform" in body:
             raise TemplateError(f"template transforms are not supported: {body['Transform']!r}")
@@ -114,6 +115,7 @@ class StackTemplate:
         self.region = region
         self.account_id = account_id
         self.parameter_values = dict(parameters or {})
+        self._stack_id = stack_id  # a deployed stack's real id; otherwise one is derived from the name
         self.resources = self._parse_resources(body.get("Resources", {}))
         self.conditions: Mapping[str, Any] = body.get("Conditions", {})
         self.mappings: Mapping[str, Any] = body.get("Mappings", {})
@@ -147,6 +149,8 @@ class StackTemplate:
 
     @property
     def stack_id(self) -> str:
+        if self._stack_id is not None:
+            return self._stack_id
         digest = hashlib.sha256(self.stack_name.encode()).hexdigest()
         uuid_like = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
         return f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/{uuid_like}"

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.server import ThreadedMotoServer
 
+from vigil_cli.local.backend import reset_moto
 from vigil_cli.local.cloud import LocalCloud
 
 from .templates import ASSEMBLY_DIR
@@ -42,3 +45,19 @@ def wait_until(condition: Callable[[], Any], *, timeout_s: float = 10.0, interva
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout_s} s")
         time.sleep(interval_s)
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    """A standalone moto server (its URL) for a cloud given a backend_url, e.g. to use moto's CloudFormation."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    reset_moto(url)  # moto's state is process-global: start from nothing, leave nothing
+    try:
+        yield url
+    finally:
+        reset_moto(url)
+        server.stop()

@@ -12,14 +12,16 @@ import types
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
 from vigil_cli.local.commands import STATE_FILE, run_up
 from vigil_cli.main import build_parser, main
 
+from .assembly import write_assembly
 from .conftest import wait_until
-from .templates import ASSEMBLY_DIR, api_template, function, template
+from .templates import ASSEMBLY_DIR, api_resource, api_template, function, proxy_method, template
 
 pytestmark = pytest.mark.integration
 
@@ -255,3 +257,83 @@ def test_up_on_a_busy_port_fails_with_a_clear_message(tmp_path: Path, capsys: py
     assert code == 1
     assert f"cannot serve the API on 127.0.0.1:{port}" in capsys.readouterr().err
     assert not (tmp_path / "state" / STATE_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--cloudformation", "deploy"], "--cloudformation needs --backend-url"),
+        (["--cloudformation", "attach"], "--cloudformation needs --backend-url"),
+        (["--stack-name", "Vigil", "--backend-url", "http://127.0.0.1:1"], "--stack-name needs --cloudformation"),
+    ],
+)
+def test_up_refuses_cloudformation_options_it_cannot_honour_as_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["local", "up", "--state-dir", str(tmp_path / "state"), "--template", str(tmp_path / "t.json"), *options])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _deployable_api() -> dict[str, Any]:
+    """An API moto's CloudFormation can create: its Deployment names the stage (moto has no AWS::ApiGateway::Stage)."""
+    return template(
+        {
+            "Echo": function("echo", service="vigil-echo", env={"GREETING": "deployed"}),
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "vigil-toy"}},
+            "V1": api_resource(None, "v1"),
+            "Metrics": api_resource("V1", "metrics"),
+            "MetricsGet": proxy_method("Metrics", "GET", "Echo"),
+            "Deployment": {
+                "Type": "AWS::ApiGateway::Deployment",
+                "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": "prod"},
+                "DependsOn": ["MetricsGet"],
+            },
+        }
+    )
+
+
+def test_up_deploys_through_cloudformation_and_invoke_attaches_to_it(
+    tmp_path: Path, moto_server: str, demo_bootstrap: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given `vigil local up --cloudformation deploy` on a backend with CloudFormation (moto here)
+    template_path = write_assembly(tmp_path / "cdk.out", _deployable_api(), ["echo"])
+    state_dir = tmp_path / "state"
+    stack_name = "VigilCliTest"
+    args = build_parser().parse_args(
+        ["local", "up", "--port", "0", "--state-dir", str(state_dir), "--backend-url", moto_server,
+         "--cloudformation", "deploy", "--stack-name", stack_name,
+         "--template", str(template_path), "--assembly-dir", str(template_path.parent)]
+    )  # fmt: skip
+    stop = threading.Event()
+    outcome: list[int] = []
+    runner = threading.Thread(target=lambda: outcome.append(run_up(args, stop)))
+    runner.start()
+    try:
+        # When it is up
+        wait_until((state_dir / STATE_FILE).exists, timeout_s=30)
+        state = json.loads((state_dir / STATE_FILE).read_text())
+
+        # Then it serves the deployed API with the handler on the stack's resources
+        assert state["cloudformation_stack"] == stack_name
+        response = httpx.get(f"{state['url']}/v1/metrics", timeout=10)
+        assert response.status_code == 200
+        assert json.loads(response.text)["env"]["GREETING"] == "deployed"
+        assert f"stack    {stack_name} (CloudFormation" in capsys.readouterr().out
+
+        # and `vigil local invoke` attaches to the running cloud
+        event_file = _event_file(tmp_path, {"httpMethod": "GET", "path": "/attached"})
+        assert main(["local", "invoke", "echo", str(event_file), "--state-dir", str(state_dir)]) == 0
+        assert json.loads(json.loads(capsys.readouterr().out)["body"])["env"]["AWS_ENDPOINT_URL"] == moto_server
+    finally:
+        stop.set()
+        runner.join(15)
+
+    # When stopped, the stack is left deployed
+    assert outcome == [0]
+    cloudformation = boto3.client(
+        "cloudformation", endpoint_url=moto_server, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    assert cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
