@@ -195,3 +195,29 @@ def test_time_parameters_accept_relative_epoch_and_rfc3339() -> None:
     assert parse_query("m", {"from": str(epoch - 60), "to": "now"}, now).start == epoch - 60
     assert parse_query("m", {"from": "2026-11-22T11:00:00Z"}, now).start == epoch - 3600
     assert parse_query("m", {"from": "-7d"}, now).step == 3600  # default step keeps the series short
+
+
+def test_a_point_in_the_first_second_of_a_minute_is_found_by_a_query_in_that_second(
+    query: ModuleType, vigil: InMemoryVigil
+) -> None:
+    # Given a point at 12:00:00.3 (its minute bucket starts at 12:00:00)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    store(
+        vigil,
+        "tenant-a",
+        [
+            {
+                "name": "system.cpu",
+                "type": "gauge",
+                "value": 7,
+                "timestamp": (minute + timedelta(milliseconds=300)).isoformat(),
+            }
+        ],
+    )
+    # When the query's `to` is that same second (12:00:00, as `now` truncated to seconds would be)
+    status, body = get(
+        query, "system.cpu", {"from": str(int(minute.timestamp()) - 600), "to": str(int(minute.timestamp()))}
+    )
+    # Then the point is included: `to` is inclusive
+    assert status == 200
+    assert [p["max"] for p in body["series"][0]["points"]] == [7]

@@ -28,7 +28,7 @@ _NAME = re.compile(METRIC_NAME_PATTERN)
 
 class QueryParams(BaseModel):
     start: int  # epoch seconds, inclusive
-    end: int  # epoch seconds, exclusive
+    end: int  # epoch seconds, inclusive
     step: int
     labels: dict[str, str]
 
@@ -104,7 +104,8 @@ def resolution_for(step: int) -> Resolution:
 def query_metric(tenant_id: str, name: str, params: QueryParams, store: RollupStore) -> QueryResult:
     resolution = resolution_for(params.step)
     first_bucket = resolution.bucket_start(params.start)
-    stored = store.read(tenant_id, name, resolution, first_bucket, params.end)
+    # `to` is inclusive: the bucket that starts at `to` (or before it) holds data from before `to`.
+    stored = store.read(tenant_id, name, resolution, first_bucket, params.end + 1)
     grouped: dict[Series, dict[int, Rollup]] = {}
     for item in stored:
         if any(item.series.label_dict.get(k) != v for k, v in params.labels.items()):
