@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from vigil_cli.bootstrap import SAMPLE_EVENTS_API_KEY
 from vigil_core.adapters.memory import InMemoryIdempotencyGuard, InMemoryRollupStore, InMemoryTenantDirectory
 from vigil_core.models.tenants import ApiKey, hash_api_key
 from vigil_core.services.auth import Authenticator
@@ -19,7 +20,7 @@ from vigil_core.services.query import QueryDependencies
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-SAMPLE_EVENT_KEY = "vgl_0a1b2c3d4e5f_sample-key-used-only-by-the-sample-events"
+SAMPLE_EVENT_KEY = SAMPLE_EVENTS_API_KEY
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -18,11 +18,11 @@ import boto3
 import httpx
 import pytest
 
-from tests.support import SAMPLE_EVENT_KEY, load_event
+from tests.support import load_event
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
-from vigil_core.models.tenants import ApiKey, SlaTier, hash_api_key
+from vigil_core.models.tenants import SlaTier
 from vigil_core.services.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
@@ -154,19 +154,14 @@ def test_an_invalid_point_names_its_index_and_field_and_stores_nothing(api: http
     assert api.get(f"/v1/metrics/{name}", headers={"x-api-key": demo_key}).status_code == 404
 
 
-def test_the_sample_events_run_through_the_deployed_functions(cloud: LocalCloud) -> None:
-    # Given the sample events' key registered for a tenant
-    directory = DynamoDBTenantDirectory(cloud.functions.get("ingest").environment["CONFIG_TABLE_NAME"])
-    now = datetime.now(UTC)
-    directory.put_api_key(
-        ApiKey(key_id="0a1b2c3d4e5f", tenant_id="sample", key_hash=hash_api_key(SAMPLE_EVENT_KEY), created_at=now)
-    )
+def test_the_sample_events_run_through_the_deployed_functions(cloud: LocalCloud, demo_key: str) -> None:
+    # Given the running cloud, whose demo tenant also holds the sample events' key
     # When each sample event is invoked on its function
     ingested = cloud.functions.invoke("ingest", load_event("ingest_post_metrics"))
     first = cloud.functions.invoke("ingest", load_event("ingest_post_metrics_idempotent"))
     replayed = cloud.functions.invoke("ingest", load_event("ingest_post_metrics_idempotent"))
     queried = cloud.functions.invoke("query", load_event("query_get_metric"))
-    # Then they answer as the API would, the replay counted once (two batches of two latencies)
+    # Then they answer as the API would, the replay counted once (two batches of two latencies each)
     assert [r["statusCode"] for r in (ingested, first, replayed, queried)] == [202, 202, 202, 200]
     assert "Idempotent-Replayed" in json.dumps(replayed["multiValueHeaders"])
     series = json.loads(queried["body"])["series"]
