@@ -57,7 +57,6 @@ def post_metrics() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deps = dependencies.get()  # validates the settings at start: a missing variable fails here, by name
-    if isinstance(deps.idempotency, PowertoolsIdempotencyGuard):
-        deps.idempotency.register_lambda_context(context)
+    # Builds the dependencies at start, validating the settings: a missing variable fails here, by name.
+    dependencies.get().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

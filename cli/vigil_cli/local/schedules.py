@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from vigil_cli.local.background import PeriodicThread
 from vigil_cli.local.cron import Schedule, parse_schedule
 from vigil_cli.local.errors import FunctionError, ScheduleError
 from vigil_cli.local.functions import FunctionRegistry, FunctionSpec
@@ -113,8 +114,7 @@ class Scheduler:
         self.region = region
         self.on_invocation = on_invocation
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: PeriodicThread | None = None
         start = clock.now()
         for rule in rules:
             rule.next_due = rule.schedule.first_due(start)
@@ -216,15 +216,10 @@ class Scheduler:
     def start(self) -> None:
         if not self.rules:
             return
-        self._thread = threading.Thread(target=self._run, name="vigil-scheduler", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
         tick_s = 1.0 if getattr(self.clock, "factor", 1.0) <= 1 else 0.25
-        while not self._stop.wait(tick_s):
-            self.fire_due()
+        self._worker = PeriodicThread("vigil-scheduler", tick_s, self.fire_due)
+        self._worker.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        if self._worker is not None:
+            self._worker.stop(timeout_s)

@@ -7,8 +7,6 @@ are conditional on the TTL value being unchanged, so an item refreshed meanwhile
 
 from __future__ import annotations
 
-import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from vigil_cli.local.aws import AwsClients
+from vigil_cli.local.background import PeriodicThread
 from vigil_cli.local.schedules import Clock
 from vigil_cli.local.template import Provisioned
 
@@ -59,8 +58,7 @@ class TtlSweeper:
         self.clock = clock
         self.interval_s = interval_s
         self._key_names: dict[str, list[str]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: PeriodicThread | None = None
 
     def sweep(self, now: datetime | None = None) -> int:
         """Delete every expired item in every TTL table; returns how many were deleted."""
@@ -104,17 +102,9 @@ class TtlSweeper:
     def start(self) -> None:
         if not self.tables:
             return
-        self._thread = threading.Thread(target=self._run, name="vigil-ttl-sweeper", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.sweep()
-            except Exception as exc:  # keep sweeping after a backend hiccup
-                print(f"vigil local: TTL sweep failed: {exc!r}", file=sys.stderr)
+        self._worker = PeriodicThread("vigil-ttl-sweeper", self.interval_s, self.sweep)
+        self._worker.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        if self._worker is not None:
+            self._worker.stop(timeout_s)

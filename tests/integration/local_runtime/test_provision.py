@@ -10,9 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from vigil_cli.local.backend import reset_moto
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.errors import UnsupportedResourceError
 from vigil_cli.local.provision import local_only_types
@@ -325,35 +323,27 @@ def test_state_machine_really_executes_its_dynamodb_task(start_cloud: StartCloud
     assert json.loads(result["output"]) == {"state": "firing"}
 
 
-def test_an_existing_endpoint_is_used_and_left_running(tmp_path: Path) -> None:
+def test_an_existing_endpoint_is_used_and_left_running(tmp_path: Path, moto_server: str) -> None:
     # Given a moto server started by someone else (a stand-in for LocalStack)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    reset_moto(url)
-    try:
-        # When a cloud is started on its URL
-        cloud = LocalCloud(
-            template({"Table": table()}),
-            ASSEMBLY_DIR,
-            backend_url=url,
-            state_dir=tmp_path,
-            start_api=False,
-            start_schedules=False,
-            start_pollers=False,
-            start_sweeper=False,
-        ).start()
-        assert cloud.backend_url == url
-        assert not cloud.uses_embedded_moto
-        cloud.stop()
+    url = moto_server
+    # When a cloud is started on its URL
+    cloud = LocalCloud(
+        template({"Table": table()}),
+        ASSEMBLY_DIR,
+        backend_url=url,
+        state_dir=tmp_path,
+        start_api=False,
+        start_schedules=False,
+        start_pollers=False,
+        start_sweeper=False,
+    ).start()
+    assert cloud.backend_url == url
+    assert not cloud.uses_embedded_moto
+    cloud.stop()
 
-        # Then the table went there, and the server still answers after the cloud stopped
-        dynamodb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
-        assert dynamodb.list_tables()["TableNames"] == [cloud.physical_id("Table")]
-    finally:
-        reset_moto(url)
-        server.stop()
+    # Then the table went there, and the server still answers after the cloud stopped
+    dynamodb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
+    assert dynamodb.list_tables()["TableNames"] == [cloud.physical_id("Table")]
 
 
 def test_stop_restores_the_process_environment(monkeypatch: pytest.MonkeyPatch, start_cloud: StartCloud) -> None:

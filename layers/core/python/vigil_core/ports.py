@@ -53,6 +53,10 @@ class RollupStore(Protocol):
 
 
 class IdempotencyGuard(Protocol):
+    def register_lambda_context(self, context: Any) -> None:
+        """Tells the guard the invocation's remaining time, so an in-flight record expires with it."""
+        ...
+
     def run_once(
         self, tenant_id: str, idempotency_key: str, payload_hash: str, operation: Callable[[], dict[str, Any]]
     ) -> tuple[dict[str, Any], bool]:

@@ -39,7 +39,3 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
 def dynamodb_client() -> DynamoDBClient:
     client: DynamoDBClient = _client("dynamodb", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client
-
-
-def clear_client_cache() -> None:
-    _client.cache_clear()

@@ -42,7 +42,6 @@ class InMemoryTenantDirectory:
 class InMemoryRollupStore:
     def __init__(self, remembered_batches: int = 16) -> None:
         self.items: dict[_ItemKey, _Item] = {}
-        self.writes = 0
         self.remembered_batches = remembered_batches
 
     def apply(
@@ -66,7 +65,6 @@ class InMemoryRollupStore:
             item.batches = [*item.batches, batch_id][-self.remembered_batches :]
             item.expires_at = key.start + expires_at[key.resolution]
             writes += 1
-        self.writes += writes
         return writes
 
     def read(self, tenant_id: str, name: str, resolution: Resolution, start: int, end: int) -> list[StoredRollup]:
@@ -83,6 +81,9 @@ class InMemoryRollupStore:
 class InMemoryIdempotencyGuard:
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Records never stay in flight here: a failed operation leaves none behind."""
 
     def run_once(
         self, tenant_id: str, idempotency_key: str, payload_hash: str, operation: Callable[[], dict[str, Any]]

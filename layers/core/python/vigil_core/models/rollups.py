@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -164,7 +164,3 @@ def histogram_quantile(q: float, buckets: Sequence[int], minimum: float, maximum
 
 def epoch_to_datetime(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def series_from_labels(name: str, labels: Mapping[str, str]) -> Series:
-    return Series(name, tuple(sorted(labels.items())))

@@ -122,15 +122,18 @@ def query_metric(tenant_id: str, name: str, params: QueryParams, store: RollupSt
             f"no data for metric {name!r}{matching} between "
             f"{epoch_to_datetime(params.start).isoformat()} and {epoch_to_datetime(params.end).isoformat()}"
         )
-    series = [
-        SeriesResult(
-            labels=series_key.label_dict,
-            type=next(iter(buckets.values())).metric_type,
-            unit=next(iter(buckets.values())).unit,
-            points=[_point(start, rollup, params.step) for start, rollup in sorted(buckets.items())],
+    series = []
+    for series_key, buckets in sorted(grouped.items(), key=lambda entry: entry[0].labels):
+        points = sorted(buckets.items())
+        first = points[0][1]
+        series.append(
+            SeriesResult(
+                labels=series_key.label_dict,
+                type=first.metric_type,
+                unit=first.unit,
+                points=[_point(start, rollup, params.step) for start, rollup in points],
+            )
         )
-        for series_key, buckets in sorted(grouped.items(), key=lambda entry: entry[0].labels)
-    ]
     return QueryResult(
         metric=name,
         start=epoch_to_datetime(params.start),
