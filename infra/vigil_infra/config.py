@@ -29,6 +29,8 @@ METRICS_TTL_DAYS_KEY: Final = "vigil:metricsTtlDays"
 API_THROTTLE_KEY: Final = "vigil:apiThrottle"
 LOG_RETENTION_DAYS_KEY: Final = "vigil:logRetentionDays"
 DEPENDENCIES_LAYER_PATH_KEY: Final = "vigil:dependenciesLayerPath"
+MONITORS_FILE_KEY: Final = "vigil:monitorsFile"
+PROBES_KEY: Final = "vigil:probes"
 
 CONTEXT_KEYS: Final = (
     STAGE_KEY,
@@ -36,6 +38,8 @@ CONTEXT_KEYS: Final = (
     API_THROTTLE_KEY,
     LOG_RETENTION_DAYS_KEY,
     DEPENDENCIES_LAYER_PATH_KEY,
+    MONITORS_FILE_KEY,
+    PROBES_KEY,
 )
 
 # The stage whose data is disposable: its tables and log groups are deleted with the stack.
@@ -105,6 +109,29 @@ class ApiThrottle(_FrozenModel):
     burst_limit: PositiveInt = Field(alias="burstLimit", description="bucket size for short bursts")
 
 
+# Lambda's own limit is 900 s; a probe run also needs time after its deadline to record results.
+MAX_PROBE_TIMEOUT_SECONDS: Final = 900
+PROBE_RECORDING_MARGIN_SECONDS: Final = 15
+
+
+class ProbeOptions(_FrozenModel):
+    """How probe functions run: checks at once, checks per shard, the Lambda timeout and the canary."""
+
+    concurrency: int = Field(gt=0, le=2000, description="checks one invocation runs at once")
+    max_shard_size: int = Field(alias="maxShardSize", gt=0, le=10000, description="most checks per invocation")
+    timeout_seconds: int = Field(
+        alias="timeoutSeconds", gt=PROBE_RECORDING_MARGIN_SECONDS, le=MAX_PROBE_TIMEOUT_SECONDS
+    )
+    canary_url: str = Field(
+        alias="canaryUrl", pattern=r"^(https?://\S+)?$", description="empty: no connectivity canary"
+    )
+
+    @property
+    def deadline_seconds(self) -> int:
+        """Checks still running then are cancelled, leaving time to record every result."""
+        return self.timeout_seconds - PROBE_RECORDING_MARGIN_SECONDS
+
+
 def _parse_json_object(value: object) -> object:
     """`cdk synth -c key=value` passes objects as JSON text; accept both forms."""
     if isinstance(value, str):
@@ -123,8 +150,11 @@ class StackConfig(_FrozenModel):
     api_throttle: ApiThrottle = Field(alias=API_THROTTLE_KEY)
     log_retention_days: int = Field(alias=LOG_RETENTION_DAYS_KEY)
     dependencies_layer_path: Path = Field(alias=DEPENDENCIES_LAYER_PATH_KEY)
+    # Relative to the repository root; an empty string deploys no monitors as code.
+    monitors_file: str = Field(alias=MONITORS_FILE_KEY)
+    probes: ProbeOptions = Field(alias=PROBES_KEY)
 
-    @field_validator("metrics_ttl_days", "api_throttle", mode="before")
+    @field_validator("metrics_ttl_days", "api_throttle", "probes", mode="before")
     @classmethod
     def _accept_json_text(cls, value: object) -> object:
         return _parse_json_object(value)

@@ -1,4 +1,4 @@
-"""The vigil stack: wires storage, layers and the ingest API together."""
+"""The vigil stack: wires storage, layers, the API (metrics and monitors) and the probes together."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from constructs import Construct
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
+from vigil_infra.constructs.monitors_api import MonitorsApi
+from vigil_infra.constructs.probes import Probes
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.paths import ProjectPaths
 
@@ -33,6 +35,16 @@ class VigilStack(Stack):
         self.ingest_api = IngestApi(
             self, "IngestApi", config=config, storage=self.storage, layers=self.layers, paths=paths
         )
+        self.monitors_api = MonitorsApi(
+            self,
+            "MonitorsApi",
+            config=config,
+            storage=self.storage,
+            layers=self.layers,
+            paths=paths,
+            api=self.ingest_api,
+        )
+        self.probes = Probes(self, "Probes", config=config, storage=self.storage, layers=self.layers, paths=paths)
         self._build_outputs()
 
     def _build_outputs(self) -> None:

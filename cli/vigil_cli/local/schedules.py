@@ -60,13 +60,26 @@ class ScheduleTarget:
     input: Any = None
     has_input: bool = False
     input_path: str | None = None
+    # InputTransformer: <name> placeholders in the template, filled from paths into the event.
+    input_paths_map: Mapping[str, str] | None = None
+    input_template: str | None = None
 
     def event_for(self, scheduled_event: dict[str, Any]) -> Any:
         if self.has_input:
             return self.input
         if self.input_path:
             return _select(scheduled_event, self.input_path)
+        if self.input_template is not None:
+            return _transform(scheduled_event, self.input_paths_map or {}, self.input_template)
         return scheduled_event
+
+
+def _transform(event: dict[str, Any], paths: Mapping[str, str], template: str) -> Any:
+    """EventBridge's InputTransformer: each <name> becomes the JSON of the value its path selects."""
+    text = template
+    for name, path in paths.items():
+        text = text.replace(f"<{name}>", json.dumps(_select(event, path)))
+    return json.loads(text)
 
 
 @dataclass
@@ -137,6 +150,10 @@ class Scheduler:
             targets = []
             for target in item.properties.get("Targets", []):
                 input_path = target.get("InputPath")
+                transformer = target.get("InputTransformer") or {}
+                paths_map = transformer.get("InputPathsMap") or {}
+                for path in paths_map.values():
+                    _validate_input_path(item.physical_id, path)
                 targets.append(
                     ScheduleTarget(
                         target_id=str(target.get("Id", "")),
@@ -144,6 +161,8 @@ class Scheduler:
                         input=json.loads(target["Input"]) if "Input" in target else None,
                         has_input="Input" in target,
                         input_path=_validate_input_path(item.physical_id, input_path) if input_path else None,
+                        input_paths_map=paths_map,
+                        input_template=transformer.get("InputTemplate") if transformer else None,
                     )
                 )
             rules.append(

@@ -21,7 +21,7 @@ API_NAME: Final = "vigil-api"
 STAGE_NAME: Final = "api"
 
 # Why there is no API Gateway authorizer, for every method's acknowledgment.
-_AUTHENTICATED_IN_FUNCTION: Final = (
+AUTHENTICATED_IN_FUNCTION: Final = (
     "vigil authenticates each request inside the function with a per-tenant API key, hashed in the "
     "config table; IAM, Cognito or a Lambda authorizer would add a second identity system for no gain."
 )
@@ -83,7 +83,7 @@ class IngestApi(Construct):
                 "METRICS_TTL_DAY_DAYS": str(ttl_days.day),
             },
         )
-        storage.config_table.grant_read_data(ingest.function)  # API key lookup
+        storage.grant_config_access(ingest.function, write=False)  # API key lookup
         storage.metrics_table.grant_read_write_data(ingest.function)  # rollup upserts
         storage.idempotency_table.grant_read_write_data(ingest.function)  # Powertools idempotency records
         return ingest
@@ -98,7 +98,7 @@ class IngestApi(Construct):
                 "METRICS_TABLE_NAME": storage.metrics_table.table_name,
             },
         )
-        storage.config_table.grant_read_data(query.function)
+        storage.grant_config_access(query.function, write=False)
         storage.metrics_table.grant_read_data(query.function)
         return query
 
@@ -169,8 +169,8 @@ class IngestApi(Construct):
             ),
         )
         for method in (self.ingest_method, self.query_method):
-            acknowledge_nag_finding(method, rule="APIG4", reason=_AUTHENTICATED_IN_FUNCTION)
-            acknowledge_nag_finding(method, rule="COG4", reason=_AUTHENTICATED_IN_FUNCTION)
+            acknowledge_nag_finding(method, rule="APIG4", reason=AUTHENTICATED_IN_FUNCTION)
+            acknowledge_nag_finding(method, rule="COG4", reason=AUTHENTICATED_IN_FUNCTION)
         acknowledge_nag_finding(
             cfn_resource_of(self.rest_api.node.find_child("CloudWatchRole")),
             rule=(

@@ -1,4 +1,5 @@
-"""vigil's DynamoDB tables: tenant configuration, metric rollups and Powertools idempotency records."""
+"""vigil's DynamoDB tables: tenant configuration, metric rollups, Powertools idempotency records, probe
+states and results, and SLA windows."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ from typing import Final
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-# Item attribute DynamoDB TTL reads (epoch seconds). The ingest code writes it per resolution.
-METRICS_EXPIRY_ATTRIBUTE: Final = "expires_at"
+# Item attribute DynamoDB TTL reads (epoch seconds), written by the adapters per kind of item.
+EXPIRY_ATTRIBUTE: Final = "expires_at"
 # Powertools idempotency's DynamoDBPersistenceLayer defaults: key "id", expiry "expiration".
 IDEMPOTENCY_KEY_ATTRIBUTE: Final = "id"
 IDEMPOTENCY_EXPIRY_ATTRIBUTE: Final = "expiration"
+# The config table's sparse index of enabled monitors by interval class (written by the monitors adapter).
+MONITORS_BY_INTERVAL_INDEX: Final = "by-interval"
 
 _STRING = dynamodb.AttributeType.STRING
+_READ_ACTIONS: Final = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
+_WRITE_ACTIONS: Final = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
 
 
 class VigilStorage(Construct):
@@ -29,23 +35,45 @@ class VigilStorage(Construct):
         self.config_table = self._build_config_table()
         self.metrics_table = self._build_metrics_table()
         self.idempotency_table = self._build_idempotency_table()
+        self.probes_table = self._build_expiring_table("ProbesTable")
+        self.sla_windows_table = self._build_expiring_table("SlaWindowsTable")
+
+    def grant_config_access(self, grantee: iam.IGrantable, *, write: bool, monitors_index: bool = False) -> None:
+        """Config table access naming the one index it may query: Table.grant_* would grant index/*."""
+        resources = [self.config_table.table_arn]
+        if monitors_index:
+            resources.append(f"{self.config_table.table_arn}/index/{MONITORS_BY_INTERVAL_INDEX}")
+        actions = _READ_ACTIONS + (_WRITE_ACTIONS if write else [])
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _build_config_table(self) -> dynamodb.Table:
         # Single-table design: tenants, hashed API keys, monitors, rules, channels; every key starts with
         # the tenant. Configuration never expires, so there is no TTL attribute.
-        return self._build_table(
+        table = self._build_table(
             "ConfigTable",
             partition_key=dynamodb.Attribute(name="pk", type=_STRING),
             sort_key=dynamodb.Attribute(name="sk", type=_STRING),
         )
+        # The probe scheduler's one query: every enabled monitor of an interval class, across tenants.
+        table.add_global_secondary_index(
+            index_name=MONITORS_BY_INTERVAL_INDEX,
+            partition_key=dynamodb.Attribute(name="gsi1pk", type=_STRING),
+            sort_key=dynamodb.Attribute(name="gsi1sk", type=_STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        return table
 
     def _build_metrics_table(self) -> dynamodb.Table:
         # One item per series per time bucket (minute, hour, day rollups); TTL enforces retention.
+        return self._build_expiring_table("MetricsTable")
+
+    def _build_expiring_table(self, construct_id: str) -> dynamodb.Table:
+        # pk/sk items with a TTL: metric rollups, probe states and 7-day results, hourly and daily SLA windows.
         return self._build_table(
-            "MetricsTable",
+            construct_id,
             partition_key=dynamodb.Attribute(name="pk", type=_STRING),
             sort_key=dynamodb.Attribute(name="sk", type=_STRING),
-            time_to_live_attribute=METRICS_EXPIRY_ATTRIBUTE,
+            time_to_live_attribute=EXPIRY_ATTRIBUTE,
         )
 
     def _build_idempotency_table(self) -> dynamodb.Table:

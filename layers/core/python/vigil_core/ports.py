@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from vigil_core.models.monitors import Monitor
+from vigil_core.models.probes import CodeSyncState, MonitorKey, ProbeResult, ProbeShard, StoredMonitorState, TransitionEvent
 from vigil_core.models.rollups import Resolution, Rollup, RollupKey, Series
 from vigil_core.models.tenants import ApiKey, Tenant
+from vigil_core.probes.verdicts import MonitorState
 
 
 class StoreUnavailableError(RuntimeError):
@@ -65,4 +69,71 @@ class IdempotencyGuard(Protocol):
         A replay returns the first result. Reusing a key with another payload raises a 422 VigilError;
         a request still in flight with the same key raises a 409.
         """
+        ...
+
+
+class MonitorRepository(Protocol):
+    def create(self, monitor: Monitor) -> None:
+        """Store a new monitor; raises a 409 VigilError when the tenant already has one with its id."""
+        ...
+
+    def replace(self, monitor: Monitor) -> None:
+        """Overwrite an existing monitor (its heartbeat token, if any, is kept by the caller)."""
+        ...
+
+    def delete(self, monitor: Monitor) -> None: ...
+
+    def get(self, key: MonitorKey) -> Monitor | None: ...
+
+    def list_for_tenant(self, tenant_id: str) -> list[Monitor]: ...
+
+    def scheduled(self, interval: int) -> list[Monitor]:
+        """Every enabled monitor of one interval class, across tenants, ordered by key."""
+        ...
+
+    def get_many(self, keys: Sequence[MonitorKey]) -> list[Monitor]:
+        """The monitors that still exist among `keys` (deleted ones are left out)."""
+        ...
+
+    def find_by_heartbeat_token(self, token: str) -> Monitor | None: ...
+
+    def code_sync_state(self) -> CodeSyncState | None:
+        """What monitors.yaml last applied: its digest and the monitors it defined; None if never."""
+        ...
+
+    def set_code_sync_state(self, state: CodeSyncState) -> None: ...
+
+
+class ProbeStore(Protocol):
+    def load_states(self, keys: Sequence[MonitorKey]) -> dict[MonitorKey, StoredMonitorState]:
+        """The stored state of each key; keys never judged get a fresh StoredMonitorState."""
+        ...
+
+    def record(self, result: ProbeResult, state: MonitorState, expected_version: int) -> bool:
+        """Atomically: the new state (if the stored version is still `expected_version`), the raw result,
+        the SLA window counters, and the result's transition in the outbox. False on a version conflict."""
+        ...
+
+    def clear_pending(self, key: MonitorKey, event_ids: Sequence[str]) -> None:
+        """Remove transitions that were handed on from the outbox."""
+        ...
+
+    def record_beat(self, key: MonitorKey, at: datetime) -> None: ...
+
+    def results(self, key: MonitorKey, since: datetime, until: datetime) -> list[ProbeResult]:
+        """Raw results whose check finished in [since, until], newest first."""
+        ...
+
+    def delete_state(self, key: MonitorKey) -> None: ...
+
+
+class TransitionPublisher(Protocol):
+    def publish(self, events: Sequence[TransitionEvent]) -> None:
+        """Hand transitions to alert evaluation; raises if any could not be sent."""
+        ...
+
+
+class ShardQueue(Protocol):
+    def send(self, shards: Sequence[ProbeShard], delay_s: int = 0) -> None:
+        """Queue shards for probe workers, visible after `delay_s` seconds; raises if any was not queued."""
         ...

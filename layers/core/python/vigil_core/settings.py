@@ -52,3 +52,25 @@ def load_settings(model: type[SettingsT], environ: dict[str, str] | None = None)
             reason = "is not set" if err["type"] == "missing" else f"is invalid: {err['msg']}"
             problems.append(f"{variable} {reason}")
         raise SettingsError(f"{model.__name__}: " + "; ".join(problems)) from None
+
+
+class ProbeTableSettings(FunctionSettings):
+    config_table_name: str = Field(min_length=3)
+    probes_table_name: str = Field(min_length=3)
+    sla_windows_table_name: str = Field(min_length=3)
+
+
+class MonitorsApiSettings(ProbeTableSettings):
+    pass
+
+
+class ProbeSettings(ProbeTableSettings):
+    probe_shard_queue_url: str = Field(min_length=8)
+    probe_transitions_queue_url: str = Field(min_length=8)
+    probe_concurrency: int = Field(gt=0, le=2000)
+    probe_deadline_seconds: float = Field(gt=0, le=900)
+    probe_max_shard_size: int = Field(gt=0, le=10000)
+    # Empty: no canary. Any HTTP answer from it proves the probe has network; none makes a run inconclusive.
+    probe_canary_url: str = ""
+    # The monitors.yaml the stack was deployed with, normalized to JSON beside the scheduler's handler.
+    monitors_file: str = ""

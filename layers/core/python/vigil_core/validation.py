@@ -21,8 +21,9 @@ _FRIENDLY_MESSAGES = {
 }
 
 
-def problems_from(exc: ValidationError, list_field: str = "points") -> list[FieldProblem]:
-    problems = [_problem(err, list_field) for err in exc.errors()[:MAX_REPORTED_PROBLEMS]]
+def problems_from(exc: ValidationError, list_field: str = "points", drop_leading: int = 0) -> list[FieldProblem]:
+    """`drop_leading` removes location parts that are not fields (e.g. a tagged union's tag)."""
+    problems = [_problem(err, list_field, drop_leading) for err in exc.errors()[:MAX_REPORTED_PROBLEMS]]
     return problems or [FieldProblem("body", "is invalid")]
 
 
@@ -33,8 +34,8 @@ def to_vigil_error(exc: ValidationError, list_field: str = "points") -> VigilErr
     return validation_error(problems_from(exc, list_field))
 
 
-def _problem(err: ErrorDetails, list_field: str) -> FieldProblem:
-    loc: Sequence[Any] = err["loc"]
+def _problem(err: ErrorDetails, list_field: str, drop_leading: int = 0) -> FieldProblem:
+    loc: Sequence[Any] = err["loc"][drop_leading:]
     index: int | None = None
     if len(loc) >= 2 and loc[0] == list_field and isinstance(loc[1], int):
         index = loc[1]

@@ -97,12 +97,12 @@ def check_content_type(content_type: str | None) -> None:
         raise unsupported_media_type(content_type)
 
 
-def check_body_size(raw: bytes | None) -> bytes:
+def check_body_size(raw: bytes | None, what: str = "a JSON object with a points array") -> bytes:
     raw = raw or b""
     if len(raw) > MAX_BODY_BYTES:
         raise payload_too_large(MAX_BODY_BYTES, len(raw))
     if not raw.strip():
-        raise bad_request("body", "is empty: send a JSON object with a points array")
+        raise bad_request("body", f"is empty: send {what}")
     return raw
 
 

@@ -1,0 +1,1 @@
+"""Synthetic probes: running checks, judging their results and turning them into monitor states."""

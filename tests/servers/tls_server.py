@@ -1,0 +1,89 @@
+"""A bare TLS server: completes the handshake with the certificate it is given, then waits for the client to leave."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import ssl
+import threading
+from typing import Self
+
+from tests.servers.background import LOCALHOST, BackgroundServer, QuietThreadingTCPServer, serve_forever
+from tests.servers.certificates import CertificateFiles
+
+_CONNECTION_TIMEOUT_S = 10.0
+
+
+class TlsServer(BackgroundServer):
+    """Counts completed handshakes and records the server names (SNI) clients asked for."""
+
+    def __init__(self, certificate: CertificateFiles) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._context = self._server_context(certificate)
+        self._handshakes = 0
+        self._server_names: list[str | None] = []
+        self._server: QuietThreadingTCPServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "the server is not started"
+        return int(self._server.server_address[1])
+
+    @property
+    def target(self) -> str:
+        return f"{LOCALHOST}:{self.port}"
+
+    @property
+    def handshakes(self) -> int:
+        with self._lock:
+            return self._handshakes
+
+    @property
+    def server_names(self) -> list[str | None]:
+        with self._lock:
+            return list(self._server_names)
+
+    def use_certificate(self, certificate: CertificateFiles) -> None:
+        """Present another certificate from the next connection on."""
+        context = self._server_context(certificate)
+        with self._lock:
+            self._context = context
+
+    def start(self) -> Self:
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                owner._handle(self.request)
+
+        server = self._server = QuietThreadingTCPServer((LOCALHOST, 0), Handler)
+        self._run_in_thread(lambda: serve_forever(server), "serve")
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        super().stop()
+
+    def _server_context(self, certificate: CertificateFiles) -> ssl.SSLContext:
+        context = certificate.server_context()
+        context.sni_callback = self._record_server_name
+        return context
+
+    def _record_server_name(self, _: ssl.SSLObject, server_name: str | None, __: ssl.SSLContext) -> None:
+        with self._lock:
+            self._server_names.append(server_name)
+
+    def _handle(self, connection: socket.socket) -> None:
+        connection.settimeout(_CONNECTION_TIMEOUT_S)
+        with self._lock:
+            context = self._context
+        with context.wrap_socket(connection, server_side=True) as tls_connection:
+            with self._lock:
+                self._handshakes += 1
+            # Nothing to serve: wait until the client hangs up (or the timeout), so it closes first.
+            while tls_connection.recv(4096):
+                pass
