@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from vigil_cli.local.cloud import LocalCloud
     from vigil_cli.local.functions import FunctionRegistry
 
+DEFAULT_DEMO_TARGET_PORT = 8081
 STATE_FILE = "local.json"
 STACK_STATE_FILE = "stack.json"
 DEFAULT_STATE_DIR = ".vigil"
@@ -53,6 +54,19 @@ def register(subparsers: Any) -> None:
     up.add_argument(
         "--stack-name", metavar="NAME", help="with --cloudformation: the stack to deploy or attach to (default: Vigil)"
     )
+    up.add_argument(
+        "--monitors",
+        type=Path,
+        metavar="FILE",
+        help="deploy these monitors as code (default: the demo monitors, which check the local demo target)",
+    )
+    up.add_argument(
+        "--demo-target-port",
+        type=int,
+        default=DEFAULT_DEMO_TARGET_PORT,
+        help=f"port of the flapping demo service on 127.0.0.1 (default {DEFAULT_DEMO_TARGET_PORT}; 0 picks one)",
+    )
+    up.add_argument("--no-demo-target", action="store_true", help="do not start the demo service")
     up.set_defaults(func=command_up, usage_error=up.error)
 
     invoke = commands.add_parser("invoke", help="invoke one function once with an event file; prints its result")
@@ -107,14 +121,37 @@ def read_running_state(state_dir: Path) -> dict[str, Any] | None:
     return state if isinstance(pid, int) and _pid_alive(pid) else None
 
 
-def _template_source(args: argparse.Namespace) -> tuple[Path, Path]:
+def _template_source(args: argparse.Namespace, context: dict[str, Any] | None = None) -> tuple[Path, Path]:
     if args.template is not None:
         return args.template, args.assembly_dir or args.template.parent
     from vigil_cli.local.synth import synthesize
 
     outdir = args.state_dir / "cdk.out"
     print(f"vigil local: synthesizing the CDK app into {outdir} ...", file=sys.stderr, flush=True)
-    return synthesize(outdir), outdir
+    return synthesize(outdir, context=context), outdir
+
+
+def _probe_context(args: argparse.Namespace, demo_target_url: str | None) -> dict[str, Any]:
+    """Context for the local synth: which monitors to deploy, and a canary on 127.0.0.1 (never the internet)."""
+    from vigil_cli.bootstrap import DEMO_TENANT_ID
+    from vigil_cli.demo_target import demo_monitors
+    from vigil_cli.local.synth import find_repo_root, synth_context
+
+    probes = dict(synth_context(find_repo_root())["vigil:probes"])
+    probes["canaryUrl"] = f"{demo_target_url}/canary" if demo_target_url else ""
+    if args.monitors is not None:
+        if not args.monitors.is_file():
+            raise CliError(f"--monitors: no such file: {args.monitors}")
+        monitors_file = args.monitors.resolve()
+    elif demo_target_url is not None:
+        import yaml
+
+        monitors_file = (args.state_dir / "demo-monitors.yaml").resolve()
+        monitors_file.parent.mkdir(parents=True, exist_ok=True)
+        monitors_file.write_text(yaml.safe_dump(demo_monitors(demo_target_url, DEMO_TENANT_ID), sort_keys=False))
+    else:
+        monitors_file = None
+    return {"vigil:probes": probes, **({"vigil:monitorsFile": str(monitors_file)} if monitors_file else {})}
 
 
 # --- vigil local up --------------------------------------------------------------------------------
@@ -141,11 +178,7 @@ def command_up(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
-    """Start the cloud, bootstrap the demo tenant, serve until ``stop`` is set, then clean up."""
-    from vigil_cli.local.cloud import LocalCloud
-    from vigil_cli.local.template import DEFAULT_STACK_NAME
-    from vigil_cli.local.view import TerminalView
-
+    """Start the demo service and the cloud, bootstrap the demo tenant, serve until ``stop`` is set, clean up."""
     state_dir: Path = args.state_dir
     running = read_running_state(state_dir)
     if running is not None:
@@ -153,7 +186,35 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
             f"a local cloud is already running (pid {running['pid']}, {running.get('url')}); "
             f"stop it first or use another --state-dir"
         )
-    template, assembly_dir = _template_source(args)
+    demo_target = None if args.no_demo_target else _start_demo_target(args.demo_target_port)
+    try:
+        template, assembly_dir = _template_source(args, _probe_context(args, demo_target.url if demo_target else None))
+        return _serve(args, stop, template, assembly_dir, demo_target.url if demo_target else None)
+    finally:
+        if demo_target is not None:
+            demo_target.stop()
+
+
+def _start_demo_target(port: int) -> Any:
+    from vigil_cli.demo_target import DemoTarget
+
+    try:
+        return DemoTarget(port).start()
+    except OSError as exc:
+        raise CliError(
+            f"the demo service cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+            "pass --demo-target-port 0, another port, or --no-demo-target"
+        ) from None
+
+
+def _serve(
+    args: argparse.Namespace, stop: threading.Event, template: Path, assembly_dir: Path, demo_target_url: str | None
+) -> int:
+    from vigil_cli.local.cloud import LocalCloud
+    from vigil_cli.local.template import DEFAULT_STACK_NAME
+    from vigil_cli.local.view import TerminalView
+
+    state_dir: Path = args.state_dir
     view = TerminalView()
     cloud = LocalCloud(
         template,
@@ -184,6 +245,7 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
             "template": str(Path(template).resolve()),
             "assembly_dir": str(Path(assembly_dir).resolve()),
             "cloudformation_stack": cloud.cloudformation_stack_name,
+            "demo_target_url": demo_target_url,
         }
         state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         view.line(_banner(cloud, state))
@@ -228,6 +290,9 @@ def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
             f"-H \"content-type: application/json\" -d '{DEMO_POINT}'",
             "Query it:",
             f'  curl -sS "{url}/v1/metrics/demo.cpu?from=-15m" -H "x-api-key: {key}"',
+            "Watch the demo monitors (UP, DEGRADED, PENDING, DOWN and back within 5 minutes):",
+            f'  curl -sS "{url}/v1/monitors" -H "x-api-key: {key}"',
+            f'  curl -sS "{url}/v1/monitors/demo-shop/results?hours=1" -H "x-api-key: {key}"',
             "",
             "Ctrl-C stops it. Requests and invocations:",
         ]

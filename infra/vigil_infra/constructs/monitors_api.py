@@ -75,9 +75,7 @@ class MonitorsApi(Construct):
         for method in self.monitor_methods:
             acknowledge_nag_finding(method, rule="APIG4", reason=AUTHENTICATED_IN_FUNCTION)
             acknowledge_nag_finding(method, rule="COG4", reason=AUTHENTICATED_IN_FUNCTION)
-        heartbeat_integration = apigateway.LambdaIntegration(
-            self.heartbeat_function.function, allow_test_invoke=False
-        )
+        heartbeat_integration = apigateway.LambdaIntegration(self.heartbeat_function.function, allow_test_invoke=False)
         heartbeat = v1.add_resource("heartbeats").add_resource("{token}")
         self.heartbeat_methods = [heartbeat.add_method(verb, heartbeat_integration) for verb in ("POST", "GET")]
         for method in self.heartbeat_methods:

@@ -186,4 +186,3 @@ class Probes(Construct):
             reason="This queue is itself a dead-letter queue; a dead-letter queue of its own would only nest.",
         )
         return queue
-

@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigil_core.models.monitors import Monitor
-from vigil_core.models.probes import CodeSyncState, MonitorKey, ProbeResult, ProbeShard, StoredMonitorState, TransitionEvent
+from vigil_core.models.probes import (
+    CodeSyncState,
+    MonitorKey,
+    ProbeResult,
+    ProbeShard,
+    StoredMonitorState,
+    TransitionEvent,
+)
 from vigil_core.models.rollups import Resolution, Rollup, RollupKey, Series
 from vigil_core.models.tenants import ApiKey, Tenant
 from vigil_core.probes.verdicts import MonitorState

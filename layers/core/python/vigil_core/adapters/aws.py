@@ -15,6 +15,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -38,4 +39,9 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
 
 def dynamodb_client() -> DynamoDBClient:
     client: DynamoDBClient = _client("dynamodb", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def sqs_client() -> SQSClient:
+    client: SQSClient = _client("sqs", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client

@@ -39,9 +39,7 @@ class ProbeRunner:
         self._checks = checks
         self._limits = limits
         self._canary = (
-            HttpMonitor(name="connectivity canary", target=canary_url, interval=60, timeout=5)
-            if canary_url
-            else None
+            HttpMonitor(name="connectivity canary", target=canary_url, interval=60, timeout=5) if canary_url else None
         )
 
     def run(self, definitions: Sequence[MonitorDefinition]) -> RunOutcome:

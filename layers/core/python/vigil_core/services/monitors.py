@@ -52,7 +52,12 @@ def parse_definition(body: Any, *, field_prefix: str = "") -> MonitorDefinition:
     except ValidationError as exc:
         problems = problems_from(exc, list_field="", drop_leading=1)  # the first location part is the tag
         raise validation_error(
-            [FieldProblem(f"{field_prefix}{p.field}" if p.field != "body" else field_prefix.rstrip(".") or "body", p.problem) for p in problems]
+            [
+                FieldProblem(
+                    f"{field_prefix}{p.field}" if p.field != "body" else field_prefix.rstrip(".") or "body", p.problem
+                )
+                for p in problems
+            ]
         ) from None
 
 
@@ -134,4 +139,3 @@ def record_heartbeat(repository: MonitorRepository, store: ProbeStore, token: st
         raise not_found("no heartbeat monitor has this token")
     store.record_beat(MonitorKey(monitor.tenant_id, monitor.id), at)
     return monitor
-

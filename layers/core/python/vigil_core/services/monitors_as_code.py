@@ -71,7 +71,9 @@ def parse_monitors_document(data: Any) -> list[CodeMonitor]:
         monitor = CodeMonitor(tenant, definition)
         if monitor.key in seen:
             problems.append(
-                FieldProblem(f"{where}.id", f"{monitor.key.monitor_id!r} is already used by monitors[{seen[monitor.key]}]")
+                FieldProblem(
+                    f"{where}.id", f"{monitor.key.monitor_id!r} is already used by monitors[{seen[monitor.key]}]"
+                )
             )
             continue
         seen[monitor.key] = index

@@ -94,7 +94,7 @@ def describe_connection_error(exc: BaseException) -> str:
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, what caused it, and the members of exception groups, outermost first."""
+    """The exception, what caused it or was being handled, and the members of exception groups, outermost first."""
     pending: list[BaseException] = [exc]
     seen: set[int] = set()
     while pending:
@@ -105,7 +105,5 @@ def exception_chain(exc: BaseException) -> Iterator[BaseException]:
         yield current
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
-        if current.__cause__ is not None:
-            pending.append(current.__cause__)
-        elif current.__context__ is not None and not current.__suppress_context__:
-            pending.append(current.__context__)
+        # The context too, even when suppressed: httpcore re-raises its errors "from None".
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
