@@ -55,7 +55,7 @@ lint: $(VENV)/.ready ## ruff: lint and format check
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.ready ## mypy (strict)
-	$(VENV)/bin/mypy layers/core/python/vigil_core cli/vigil_cli infra functions/ingest/handler.py functions/query/handler.py
+	$(VENV)/bin/mypy layers/core/python/vigil_core cli/vigil_cli infra $(wildcard functions/*/handler.py)
 
 test: setup lint typecheck ## lint, type-check, run every suite on moto, then the LocalStack suite
 	$(VENV)/bin/pytest -m "not localstack" $(PYTEST_ARGS)

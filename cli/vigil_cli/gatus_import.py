@@ -27,6 +27,7 @@ from vigil_core.models.monitors import (
     MAX_TIMEOUT_S,
     MONITOR_DEFINITION,
     DnsRecordType,
+    MaintenanceWindow,
     format_duration,
     slugify,
 )
@@ -35,6 +36,7 @@ from vigil_core.probes.conditions import (
     Condition,
     ConditionOperator,
     LiteralOperand,
+    Operand,
     Placeholder,
     PlaceholderOperand,
     parse_condition,
@@ -111,7 +113,7 @@ def read_gatus_config(path: Path) -> Mapping[str, Any]:
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CliError(f"{path} is not valid YAML: {exc}") from None
+        raise CliError(f"{path} is not valid YAML: {_yaml_error_text(exc)}") from None
     if not isinstance(config, dict):
         raise CliError(f"{path} is not a Gatus configuration: expected a mapping with `endpoints`")
     endpoints = config.get("endpoints")
@@ -120,16 +122,25 @@ def read_gatus_config(path: Path) -> Mapping[str, Any]:
     return config
 
 
+def _yaml_error_text(error: yaml.YAMLError) -> str:
+    # PyYAML's own message spans several lines with a source excerpt; one line is enough to find the spot.
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(error).replace("\n", " ")
+
+
 def convert_gatus_config(config: Mapping[str, Any], tenant: str = DEFAULT_TENANT) -> GatusConversion:
     """Every endpoint that vigil can check, as monitor entries for `tenant`, and the problems met on the way."""
     converter = _Converter(tenant)
     for key in config:
         if key in ("endpoints", "maintenance"):
             continue
-        note = _TOP_LEVEL_NOTES.get(key, f"'{key}' is not imported")
+        note = _TOP_LEVEL_NOTES.get(key, "not imported")
         if note:
             converter.problems.append(f"top-level '{key}': {note}")
-    for external in config.get("external-endpoints") or []:
+    externals = config.get("external-endpoints")
+    for external in externals if isinstance(externals, list) else []:
         name = external.get("name", "?") if isinstance(external, dict) else "?"
         converter.problems.append(
             f"external endpoint '{name}': not imported; Gatus receives its results by push, "
@@ -153,10 +164,21 @@ def render_monitors_document(monitors: Sequence[Mapping[str, Any]], source: str)
         f"# vigil monitors converted from the Gatus configuration {source} by `vigil import gatus`.\n"
         "# Review them before deploying: the import reported on stderr what it left out or changed.\n"
     )
-    body = yaml.safe_dump(
-        {"monitors": [dict(monitor) for monitor in monitors]}, sort_keys=False, allow_unicode=True, width=120
+    body = yaml.dump(
+        {"monitors": [dict(monitor) for monitor in monitors]},
+        Dumper=_PlainDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=120,
     )
     return header + body
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared values (the top-level maintenance windows) out in full rather than as &anchors and *aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 class _Converter:
@@ -176,31 +198,12 @@ class _Converter:
         group = str(group) if group else None
         label = f"endpoint '{group}/{name}'" if group else f"endpoint '{name}'"
         self._report_left_out(endpoint, label)
-        url = str(endpoint.get("url") or "")
-        scheme = url.partition("://")[0].lower() if "://" in url else ""
         conditions = self._conditions(endpoint.get("conditions"), label)
-        monitor: dict[str, Any] = {"tenant": self.tenant, "id": self._unique_id(group, name), "name": name}
-        typed: dict[str, Any] | None
-        if endpoint.get("dns") is not None:
-            typed = self._dns(endpoint, url, conditions, label)
-        elif scheme in ("http", "https"):
-            typed = self._http(endpoint, url, conditions, label)
-        elif scheme == "tcp":
-            typed = self._tcp(endpoint, url, label)
-        elif scheme in ("tls", "starttls"):
-            typed = self._tls(endpoint, url, scheme, conditions, label)
-        elif scheme in _UNSUPPORTED_SCHEMES:
-            self.problems.append(
-                f"{label}: {_UNSUPPORTED_SCHEMES[scheme]} checks ({scheme}://) are not supported by vigil; skipped"
-            )
-            return None
-        else:
-            self.problems.append(f"{label}: url {url!r} is not one vigil can check; skipped")
-            return None
+        typed = self._typed(endpoint, conditions, label)
         if typed is None:
             return None
+        monitor: dict[str, Any] = {"tenant": self.tenant, "id": self._unique_id(group, name), "name": name, **typed}
         interval = self._interval(endpoint.get("interval"), label)
-        monitor.update(typed)
         monitor["interval"] = format_duration(interval)
         timeout = self._timeout(endpoint.get("client"), interval, label)
         if timeout != VIGIL_DEFAULT_TIMEOUT_S:
@@ -219,6 +222,27 @@ class _Converter:
         return self._validated(monitor, label)
 
     # -- types
+
+    def _typed(
+        self, endpoint: Mapping[str, Any], conditions: list[tuple[str, Condition]], label: str
+    ) -> dict[str, Any] | None:
+        """The type, target and type-specific fields, or None (with the problem reported) when vigil cannot check it."""
+        url = str(endpoint.get("url") or "")
+        scheme = url.partition("://")[0].lower() if "://" in url else ""
+        if endpoint.get("dns") is not None:
+            return self._dns(endpoint, url, conditions, label)
+        if scheme in ("http", "https"):
+            return self._http(endpoint, url, conditions, label)
+        if scheme == "tcp":
+            return self._tcp(endpoint, url, label)
+        if scheme in ("tls", "starttls"):
+            return self._tls(endpoint, url, scheme, conditions, label)
+        if scheme in _UNSUPPORTED_SCHEMES:
+            kind = _UNSUPPORTED_SCHEMES[scheme]
+            self.problems.append(f"{label}: {kind} checks ({scheme}://) are not supported by vigil; skipped")
+        else:
+            self.problems.append(f"{label}: url {url!r} is not one vigil can check; skipped")
+        return None
 
     def _http(
         self, endpoint: Mapping[str, Any], url: str, conditions: list[tuple[str, Condition]], label: str
@@ -304,9 +328,7 @@ class _Converter:
                 f"{label}: resolver {resolver!r} is not an IP address; the monitor uses the system's resolver"
             )
         for text, condition in list(conditions):
-            if condition.left == PlaceholderOperand("[DNS_RCODE]", Placeholder.DNS_RCODE) and isinstance(
-                condition.right, LiteralOperand
-            ):
+            if _is_placeholder(condition.left, Placeholder.DNS_RCODE) and isinstance(condition.right, LiteralOperand):
                 if condition.operator is not ConditionOperator.EQ or condition.right.text not in DNS_RCODES:
                     self.problems.append(f"{label}: condition {text!r} is not supported for dns monitors; skipped")
                     return None
@@ -389,7 +411,7 @@ class _Converter:
                 if isinstance(alert, dict) and isinstance(alert.get(gatus_key), int)
             ]
             if values:
-                thresholds[vigil_key] = max(1, min(MAX_THRESHOLD, min(values)))
+                thresholds[vigil_key] = max(1, min(MAX_THRESHOLD, *values))
         return thresholds
 
     def _tags(self, group: str | None, labels: object, label: str) -> dict[str, str]:
@@ -409,10 +431,13 @@ class _Converter:
             if not isinstance(config, dict) or config.get("enabled") is False:
                 continue
             window = _maintenance_window(config)
-            if window is None:
-                self.problems.append(f"{label}: maintenance window {config!r} is not valid; not imported")
-            else:
-                windows.append(window)
+            try:
+                MaintenanceWindow.model_validate(window)
+            except ValidationError as exc:
+                reasons = "; ".join(_error_text(error, skip=0) for error in exc.errors())
+                self.problems.append(f"{label}: maintenance window {config!r} is not imported ({reasons})")
+                continue
+            windows.append(window)
         return windows
 
     # -- reporting and validation
@@ -471,6 +496,7 @@ class _Converter:
         except ValidationError as exc:
             reasons = "; ".join(_error_text(error) for error in exc.errors())
             self.problems.append(f"{label}: not valid as a vigil monitor ({reasons}); skipped")
+            self._used_ids.discard(monitor["id"])
             return None
         return monitor
 
@@ -499,14 +525,20 @@ def _absorb_certificate_minimum_days(conditions: list[tuple[str, Condition]]) ->
     """Days from one `[CERTIFICATE_EXPIRATION] > 48h` condition, which min_days_remaining then states."""
     for text, condition in conditions:
         if (
-            condition.left == PlaceholderOperand("[CERTIFICATE_EXPIRATION]", Placeholder.CERTIFICATE_EXPIRATION)
+            _is_placeholder(condition.left, Placeholder.CERTIFICATE_EXPIRATION)
             and condition.operator in (ConditionOperator.GT, ConditionOperator.GTE)
             and isinstance(condition.right, LiteralOperand)
             and (seconds := _go_duration_seconds(condition.right.text, allow_days=True)) is not None
         ):
             conditions.remove((text, condition))
-            return round(seconds / 86400, 3)
+            days = round(seconds / 86400, 3)
+            return int(days) if days.is_integer() else days
     return None
+
+
+def _is_placeholder(operand: Operand, placeholder: Placeholder) -> bool:
+    """Whether the operand is exactly this placeholder, with no function around it and no JSON path after it."""
+    return isinstance(operand, PlaceholderOperand) and operand.placeholder is placeholder and operand.json_path is None
 
 
 def _uses_body(condition: Condition) -> bool:
@@ -521,9 +553,7 @@ def _dns_answer_condition(condition: Condition) -> str | None:
     # In Gatus a DNS [BODY] is the answer; `[BODY] == 93.184.216.34` is what expected_answers says in vigil.
     if (
         condition.operator is ConditionOperator.EQ
-        and isinstance(condition.left, PlaceholderOperand)
-        and condition.left.placeholder is Placeholder.BODY
-        and condition.left.json_path is None
+        and _is_placeholder(condition.left, Placeholder.BODY)
         and isinstance(condition.right, LiteralOperand)
     ):
         return condition.right.text
@@ -553,18 +583,15 @@ def _go_duration_seconds(raw: object, allow_days: bool = False) -> float | None:
     return sum(float(amount) * _GO_DURATION_UNIT_S[unit] for amount, unit in _GO_DURATION_PART.findall(text))
 
 
-def _maintenance_window(config: Mapping[str, Any]) -> dict[str, Any] | None:
-    start, duration = str(config.get("start") or ""), _go_duration_seconds(config.get("duration"))
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", start) or duration is None or not 0 < duration <= 86400:
-        return None
+def _maintenance_window(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A vigil weekly window from a Gatus one: start "23:00", duration "1h", every [Monday, …] (empty: daily)."""
+    duration = _go_duration_seconds(config.get("duration"))
     every = config.get("every") or []
-    days = [_WEEKDAYS.get(str(day).lower()) for day in every] if isinstance(every, list) else [None]
-    if None in days:
-        return None
+    days = [_WEEKDAYS.get(str(day).lower(), str(day)) for day in every] if isinstance(every, list) else every
     return {
         "days": days or _ALL_WEEKDAYS,
-        "start_time": start,
-        "duration": format_duration(duration),
+        "start_time": str(config.get("start") or ""),
+        "duration": format_duration(duration) if duration else config.get("duration"),
         "timezone": str(config.get("timezone") or "UTC"),
     }
 
@@ -580,8 +607,8 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _error_text(error: Mapping[str, Any]) -> str:
-    # The first location is the discriminator's tag ("http"), which says nothing the label does not.
-    location = ".".join(str(part) for part in error["loc"][1:]) or "monitor"
+def _error_text(error: Mapping[str, Any], skip: int = 1) -> str:
+    # A monitor's first location is the discriminator's tag ("http"), which says nothing the label does not.
+    location = ".".join(str(part) for part in error["loc"][skip:]) or "value"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{location}: {message}"

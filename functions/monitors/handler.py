@@ -70,7 +70,7 @@ def create_monitor() -> Response[str]:
 @app.get("/v1/monitors")
 @tracer.capture_method
 def list_monitors() -> Response[str]:
-    listed = dependencies.get().monitors.list(_tenant())
+    listed = dependencies.get().monitors.list_with_states(_tenant())
     return json_response(200, {"monitors": [_with_state(monitor, state) for monitor, state in listed]})
 
 

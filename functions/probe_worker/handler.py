@@ -44,4 +44,4 @@ def run_shard(record: SQSRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dependencies.get()  # validates the settings at start: a missing variable fails here, by name
-    return process_partial_response(event=event, record_handler=run_shard, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=run_shard, processor=processor, context=context))

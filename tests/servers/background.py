@@ -12,6 +12,8 @@ from types import TracebackType
 from typing import Any, Self
 
 LOCALHOST = "127.0.0.1"
+# socketserver's default backlog of 5 makes a burst of concurrent clients wait seconds for SYN retransmits.
+LISTEN_BACKLOG = 128
 
 
 class BackgroundServer(ABC):
@@ -55,6 +57,7 @@ class QuietThreadingTCPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass

@@ -18,7 +18,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from tests.servers.background import LOCALHOST, BackgroundServer
+from tests.servers.background import LISTEN_BACKLOG, LOCALHOST, BackgroundServer
 
 _POLL_S = 0.05  # how often a blocking socket looks whether the server is stopping
 _TTL = 60
@@ -178,6 +178,6 @@ def _bind_udp_and_tcp() -> tuple[socket.socket, socket.socket]:
             udp.close()
             tcp.close()
             continue
-        tcp.listen()
+        tcp.listen(LISTEN_BACKLOG)
         return udp, tcp
     raise RuntimeError("no port free for both UDP and TCP")

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from tests.servers.background import LOCALHOST, BackgroundServer, serve_forever
+from tests.servers.background import LISTEN_BACKLOG, LOCALHOST, BackgroundServer, serve_forever
 from tests.servers.certificates import CertificateFiles
 
 # A connection that never completes its TLS handshake or request must not hold a thread for ever.
@@ -100,6 +100,7 @@ class ControllableHttpServer(BackgroundServer):
         class Httpd(ThreadingHTTPServer):
             daemon_threads = True
             block_on_close = False
+            request_queue_size = LISTEN_BACKLOG
 
             def finish_request(self, request: Any, client_address: Any) -> None:
                 request.settimeout(_CONNECTION_TIMEOUT_S)

@@ -43,6 +43,7 @@ class ControllableTcpServer(BackgroundServer):
 
     @property
     def connection_count(self) -> int:
+        """Connections handled so far; a client may be done before its connection is counted."""
         with self._lock:
             return self._connections
 

@@ -15,13 +15,15 @@ _CONNECTION_TIMEOUT_S = 10.0
 
 
 class TlsServer(BackgroundServer):
-    """Counts completed handshakes and records the server names (SNI) clients asked for."""
+    """Records the server names (SNI) clients asked for.
+
+    A name is recorded while the server reads the ClientHello, so before any client can finish its handshake.
+    """
 
     def __init__(self, certificate: CertificateFiles) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._context = self._server_context(certificate)
-        self._handshakes = 0
         self._server_names: list[str | None] = []
         self._server: QuietThreadingTCPServer | None = None
 
@@ -33,11 +35,6 @@ class TlsServer(BackgroundServer):
     @property
     def target(self) -> str:
         return f"{LOCALHOST}:{self.port}"
-
-    @property
-    def handshakes(self) -> int:
-        with self._lock:
-            return self._handshakes
 
     @property
     def server_names(self) -> list[str | None]:
@@ -82,8 +79,6 @@ class TlsServer(BackgroundServer):
         with self._lock:
             context = self._context
         with context.wrap_socket(connection, server_side=True) as tls_connection:
-            with self._lock:
-                self._handshakes += 1
             # Nothing to serve: wait until the client hangs up (or the timeout), so it closes first.
             while tls_connection.recv(4096):
                 pass

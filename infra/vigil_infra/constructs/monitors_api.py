@@ -14,7 +14,7 @@ from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.nag import acknowledge_nag_finding
 from vigil_infra.paths import ProjectPaths
 
-_HEARTBEAT_TOKEN_IS_THE_CREDENTIAL = (
+_PUSH_URLS_NEED_NO_KEY = (
     "A heartbeat URL carries a random 192-bit token that identifies one push monitor; like Uptime Kuma's and "
     "healthchecks.io's push URLs it is the credential, so a cron job can beat with a bare curl and no key."
 )
@@ -79,5 +79,5 @@ class MonitorsApi(Construct):
         heartbeat = v1.add_resource("heartbeats").add_resource("{token}")
         self.heartbeat_methods = [heartbeat.add_method(verb, heartbeat_integration) for verb in ("POST", "GET")]
         for method in self.heartbeat_methods:
-            acknowledge_nag_finding(method, rule="APIG4", reason=_HEARTBEAT_TOKEN_IS_THE_CREDENTIAL)
-            acknowledge_nag_finding(method, rule="COG4", reason=_HEARTBEAT_TOKEN_IS_THE_CREDENTIAL)
+            acknowledge_nag_finding(method, rule="APIG4", reason=_PUSH_URLS_NEED_NO_KEY)
+            acknowledge_nag_finding(method, rule="COG4", reason=_PUSH_URLS_NEED_NO_KEY)

@@ -194,7 +194,9 @@ class MaintenanceWindow(BaseModel):
     def is_active(self, at: datetime) -> bool:
         if self.start is not None and self.end is not None:
             return self.start <= at < self.end
-        assert self.days is not None and self.start_time is not None and self.duration is not None
+        assert self.days is not None
+        assert self.start_time is not None
+        assert self.duration is not None
         local = at.astimezone(ZoneInfo(self.timezone))
         # A window may have begun on one of the previous days and still be running.
         for days_back in range(0, 8):
@@ -251,7 +253,7 @@ class _MonitorBase(BaseModel):
     def _fits_interval(cls, value: float, info: ValidationInfo) -> float:
         interval, retries = info.data.get("interval"), info.data.get("retries")
         if interval is not None and retries is not None and value * (retries + 1) >= interval:
-            raise ValueError(f"timeout × (retries + 1) must be shorter than the interval ({interval}s)")
+            raise ValueError(f"timeout x (retries + 1) must be shorter than the interval ({interval}s)")
         return value
 
     @property

@@ -116,7 +116,7 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class StoredMonitorState:
-    state: MonitorState
+    state: MonitorState = field(default_factory=MonitorState)
     last_beat_at: datetime | None = None
     # Transitions recorded but not yet handed on (the outbox): sent, then cleared.
     pending_transitions: tuple[TransitionEvent, ...] = ()

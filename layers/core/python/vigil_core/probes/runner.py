@@ -13,6 +13,10 @@ from vigil_core.models.monitors import HttpMonitor, MonitorDefinition
 from vigil_core.probes.judging import judge
 from vigil_core.probes.observations import CheckOutcome, CheckStatus, Observation
 
+# The checks enforce the timeout themselves and report what they saw until then; this grace lets their
+# report win over the runner's blunt cancellation.
+ATTEMPT_GRACE_S = 0.5
+
 
 class CheckExecutor(Protocol):
     async def observe(self, definition: MonitorDefinition) -> Observation:
@@ -90,6 +94,8 @@ class ProbeRunner:
 
     async def _attempt(self, definition: MonitorDefinition) -> Observation:
         try:
-            return await asyncio.wait_for(self._checks.observe(definition), timeout=definition.timeout)
+            return await asyncio.wait_for(
+                self._checks.observe(definition), timeout=definition.timeout + ATTEMPT_GRACE_S
+            )
         except TimeoutError:
             return Observation(connected=False, error=f"timed out after {definition.timeout:g}s")

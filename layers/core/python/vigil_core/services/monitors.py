@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vigil_core.errors import FieldProblem, bad_request, conflict, not_found, validation_error
+from vigil_core.models.http import ApiRequest
 from vigil_core.models.monitors import (
     MONITOR_DEFINITION,
     HeartbeatMonitor,
@@ -19,7 +20,6 @@ from vigil_core.models.monitors import (
     MonitorType,
     new_heartbeat_token,
 )
-from vigil_core.models.http import ApiRequest
 from vigil_core.models.probes import MonitorKey, ProbeResult, StoredMonitorState
 from vigil_core.ports import MonitorRepository, ProbeStore
 from vigil_core.services.ingest import check_body_size, check_content_type
@@ -108,7 +108,7 @@ class MonitorService:
         key = MonitorKey(tenant_id, monitor_id)
         return monitor, self._store.load_states([key])[key]
 
-    def list(self, tenant_id: str) -> list[tuple[Monitor, StoredMonitorState]]:
+    def list_with_states(self, tenant_id: str) -> list[tuple[Monitor, StoredMonitorState]]:
         monitors = self._repository.list_for_tenant(tenant_id)
         states = self._store.load_states([MonitorKey(tenant_id, m.id) for m in monitors])
         return [(m, states[MonitorKey(tenant_id, m.id)]) for m in monitors]

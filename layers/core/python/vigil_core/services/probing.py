@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from vigil_core.models.monitors import HeartbeatMonitor, Monitor, MonitorDefinition
 from vigil_core.models.probes import MonitorKey, ProbeResult, ProbeShard, StoredMonitorState, TransitionEvent
@@ -55,7 +55,7 @@ def plan_shards(monitors: Sequence[Monitor], limits: RunLimits, max_shard_size: 
     """Pack monitors, in order, into shards whose worst case fits one run.
 
     A run executes `concurrency` checks at once until its deadline, so a shard may hold checks whose
-    worst-case durations add up to deadline × concurrency (and no more than max_shard_size of them).
+    worst-case durations add up to deadline x concurrency (and no more than max_shard_size of them).
     """
     capacity = limits.deadline_s * limits.concurrency
     shards: list[list[Monitor]] = []
@@ -122,13 +122,16 @@ class ProbeService:
         network = [m for m in due if not isinstance(m.definition, HeartbeatMonitor)]
         run = self._runner.run([m.definition for m in network])
         now = self._clock()
+        # Heartbeat deadlines and maintenance windows are judged at the time the slot was meant for, so a
+        # late run does not count a beat that arrived after its slot.
+        slot_time = datetime.fromtimestamp(slot, UTC)
         outcomes = dict(zip((MonitorKey(m.tenant_id, m.id) for m in network), run.outcomes, strict=True))
         work: list[tuple[Monitor, CheckOutcome]] = []
         for monitor in due:
             key = MonitorKey(monitor.tenant_id, monitor.id)
-            work.append((monitor, outcomes.get(key) or heartbeat_outcome(monitor, stored[key], now)))
+            work.append((monitor, outcomes.get(key) or heartbeat_outcome(monitor, stored[key], slot_time)))
         with ThreadPoolExecutor(max_workers=RECORD_WORKERS) as pool:
-            recorded = list(pool.map(lambda item: self._record(item[0], item[1], stored, slot, now), work))
+            recorded = list(pool.map(lambda item: self._record(item[0], item[1], stored, slot, now, slot_time), work))
         events = [event for event in recorded if event is not None]
         self._hand_on(events)
         statuses = Counter(outcome.status.value for _, outcome in work)
@@ -163,11 +166,12 @@ class ProbeService:
         stored_states: dict[MonitorKey, StoredMonitorState],
         slot: int,
         now: datetime,
+        slot_time: datetime,
     ) -> TransitionEvent | None:
         key = MonitorKey(monitor.tenant_id, monitor.id)
         stored = stored_states[key]
         definition = monitor.definition
-        in_maintenance = monitor.in_maintenance(now)
+        in_maintenance = monitor.in_maintenance(slot_time)
         for _ in range(MAX_RECORD_ATTEMPTS):
             if stored.state.last_slot >= slot:
                 return None  # another run applied this slot first
@@ -228,12 +232,13 @@ class ProbeService:
             self._store.clear_pending(key, event_ids)
 
 
-def heartbeat_outcome(monitor: Monitor, stored: StoredMonitorState, now: datetime) -> CheckOutcome:
+def heartbeat_outcome(monitor: Monitor, stored: StoredMonitorState, at: datetime) -> CheckOutcome:
+    """UP while the last beat (or the monitor's creation) is within interval + grace of `at`."""
     definition = monitor.definition
     assert isinstance(definition, HeartbeatMonitor)
     last = stored.last_beat_at or monitor.created_at
     deadline = last + timedelta(seconds=definition.interval + definition.grace)
-    if now <= deadline:
+    if at <= deadline:
         return CheckOutcome(CheckStatus.UP, None)
     since = "no heartbeat yet" if stored.last_beat_at is None else f"last heartbeat at {last.isoformat()}"
     expected = f"expected every {definition.interval:g}s with {definition.grace:g}s grace"

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import ssl
 from collections import OrderedDict
+from typing import assert_never
 
 from vigil_core.adapters.checks.dns import observe_dns
 from vigil_core.adapters.checks.http import observe_http
 from vigil_core.adapters.checks.tcp import observe_tcp
-from vigil_core.adapters.checks.tls import non_verifying_context, observe_tls, verifying_context
-from vigil_core.models.monitors import DnsMonitor, HeartbeatMonitor, HttpMonitor, TcpMonitor, TlsMonitor
+from vigil_core.adapters.checks.tls import describe_tls_error, non_verifying_context, observe_tls, verifying_context
+from vigil_core.models.monitors import (
+    DnsMonitor,
+    HeartbeatMonitor,
+    HttpMonitor,
+    MonitorDefinition,
+    TcpMonitor,
+    TlsMonitor,
+)
 from vigil_core.probes.observations import Observation
 
 # Contexts trusting a monitor's private CA, kept so a run of many checks does not reload the CA list for each.
@@ -28,9 +36,8 @@ class NetworkChecks:
         self._non_verifying: ssl.SSLContext | None = None
         self._verifying_with_ca: OrderedDict[str, ssl.SSLContext] = OrderedDict()
 
-    async def observe(
-        self, definition: HttpMonitor | TcpMonitor | DnsMonitor | TlsMonitor | HeartbeatMonitor
-    ) -> Observation:
+    async def observe(self, definition: MonitorDefinition) -> Observation:
+        """One attempt; failures are reported in the Observation. Raises ValueError for a heartbeat monitor."""
         if isinstance(definition, HttpMonitor):
             context = self.verifying_context() if definition.verify_tls else self.non_verifying_context()
             return await observe_http(definition, context)
@@ -42,11 +49,12 @@ class NetworkChecks:
             try:
                 verifying = self.verifying_context(definition.ca_pem)
             except ssl.SSLError as exc:
-                return Observation(connected=False, error=f"ca_pem holds no usable certificate: {exc.reason or exc}")
+                error = f"ca_pem holds no usable certificate: {describe_tls_error(exc)}"
+                return Observation(connected=False, error=error)
             return await observe_tls(definition, verifying, self.non_verifying_context())
         if isinstance(definition, HeartbeatMonitor):
             raise ValueError("heartbeats are not network checks: the monitored app reports to vigil")
-        raise TypeError(f"unknown monitor definition: {type(definition).__name__}")
+        assert_never(definition)
 
     def verifying_context(self, ca_pem: str | None = None) -> ssl.SSLContext:
         """The context that verifies certificates, trusting `ca_pem` besides the usual CAs when given."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import time
@@ -38,7 +39,8 @@ async def observe_tcp(definition: TcpMonitor) -> Observation:
                 phase = "while closing"
             finally:
                 writer.close()
-            await writer.wait_closed()
+            with contextlib.suppress(OSError):  # the exchange is done: a reset while closing changes nothing
+                await writer.wait_closed()
     except TimeoutError:
         error = f"timed out after {definition.timeout}s {phase}"
         return Observation(connected=connected, ip=ip, body=_text(received), error=error)
@@ -49,7 +51,7 @@ async def observe_tcp(definition: TcpMonitor) -> Observation:
         connected=True,
         response_time_ms=elapsed_ms,
         ip=ip,
-        body=_text(received) if definition.expect else None,
+        body=_text(received),
     )
 
 

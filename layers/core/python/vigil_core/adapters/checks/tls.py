@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ def non_verifying_context() -> ssl.SSLContext:
     return context
 
 
+_OPENSSL_SOURCE_LOCATION = re.compile(r"\s*\(_ssl\.c:\d+\)$")
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateFacts:
     expires_in_s: float  # negative once expired
@@ -65,7 +69,7 @@ def describe_tls_error(exc: ssl.SSLError) -> str:
         return f"certificate verify failed: {describe_verification_failure(exc)}"
     if exc.reason:
         return exc.reason.replace("_", " ").lower()
-    return str(exc)
+    return _OPENSSL_SOURCE_LOCATION.sub("", str(exc.args[1] if len(exc.args) > 1 else exc))
 
 
 @dataclass
