@@ -62,7 +62,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = dependencies.get()
     sync = sync_code_monitors(deps.monitors, deps.code_monitors, utc_now)
     if not sync.unchanged:
-        logger.info("applied monitors.yaml", extra=asdict(sync))
+        logger.info("applied monitors.yaml", extra={"monitors_yaml": asdict(sync)})
     report = deps.service.run_schedule(scheduled.interval, scheduled.time)
     metrics.add_metric(name="MonitorsDue", unit=MetricUnit.Count, value=report.monitors)
     metrics.add_metric(name="ShardsQueued", unit=MetricUnit.Count, value=report.shards_queued)

@@ -232,9 +232,10 @@ def check_schedule_rule(spec: ResourceSpec, props: dict[str, Any]) -> None:
             raise UnsupportedResourceError(
                 spec.type, spec.logical_id, f"target {target.get('Id')} is not a Lambda function: {target.get('Arn')}"
             )
-        if "InputTransformer" in target:
+        transformer = target.get("InputTransformer")
+        if transformer is not None and "InputTemplate" not in transformer:
             raise UnsupportedResourceError(
-                spec.type, spec.logical_id, f"target {target.get('Id')} uses InputTransformer"
+                spec.type, spec.logical_id, f"target {target.get('Id')}: InputTransformer without an InputTemplate"
             )
 
 
