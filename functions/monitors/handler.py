@@ -71,6 +71,7 @@ def create_monitor() -> Response[str]:
 @tracer.capture_method
 def list_monitors() -> Response[str]:
     listed = dependencies.get().monitors.list_with_states(_tenant())
+    metrics.add_metric(name="MonitorsListed", unit=MetricUnit.Count, value=len(listed))
     return json_response(200, {"monitors": [_with_state(monitor, state) for monitor, state in listed]})
 
 
@@ -78,6 +79,7 @@ def list_monitors() -> Response[str]:
 @tracer.capture_method
 def get_monitor(monitor_id: str) -> Response[str]:
     monitor, state = dependencies.get().monitors.get(_tenant(), monitor_id)
+    metrics.add_metric(name="MonitorsRead", unit=MetricUnit.Count, value=1)
     return json_response(200, _with_state(monitor, state))
 
 
@@ -87,6 +89,7 @@ def replace_monitor(monitor_id: str) -> Response[str]:
     tenant_id = _tenant()
     service = dependencies.get().monitors
     monitor = service.replace(tenant_id, monitor_id, json_body(request_from(app.current_event)))
+    metrics.add_metric(name="MonitorsReplaced", unit=MetricUnit.Count, value=1)
     return json_response(200, _with_state(monitor, service.get(tenant_id, monitor_id)[1]))
 
 
@@ -94,6 +97,7 @@ def replace_monitor(monitor_id: str) -> Response[str]:
 @tracer.capture_method
 def delete_monitor(monitor_id: str) -> Response[str]:
     dependencies.get().monitors.delete(_tenant(), monitor_id)
+    metrics.add_metric(name="MonitorsDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204)
 
 
@@ -109,6 +113,7 @@ def monitor_results(monitor_id: str) -> Response[str]:
     service = dependencies.get().monitors
     results = service.results(tenant_id, monitor_id, hours)
     monitor, state = service.get(tenant_id, monitor_id)
+    metrics.add_metric(name="ResultsReturned", unit=MetricUnit.Count, value=len(results))
     return json_response(
         200,
         {
