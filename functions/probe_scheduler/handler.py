@@ -13,12 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from vigil_core.adapters.dynamodb_monitors import DynamoDbMonitorRepository
+from vigil_core.adapters.dynamodb_probes import DynamoDbProbeStore
 from vigil_core.adapters.probe_wiring import build_probe_service, load_code_monitors
 from vigil_core.api import DependencySlot, utc_now
 from vigil_core.models.monitors import IntervalSeconds
-from vigil_core.ports import MonitorRepository
+from vigil_core.ports import MonitorRepository, ProbeStore
 from vigil_core.services.monitors_as_code import CodeMonitor, sync_code_monitors
-from vigil_core.services.probing import ProbeService
+from vigil_core.services.probing import ProbeService, warn_about_run
 from vigil_core.settings import ProbeSettings, load_settings
 
 logger = Logger()
@@ -39,6 +40,7 @@ class ScheduledProbeEvent(BaseModel):
 class SchedulerDependencies:
     service: ProbeService
     monitors: MonitorRepository
+    store: ProbeStore
     code_monitors: list[CodeMonitor]
 
 
@@ -47,6 +49,7 @@ def build_dependencies() -> SchedulerDependencies:
     return SchedulerDependencies(
         service=build_probe_service(settings),
         monitors=DynamoDbMonitorRepository(settings.config_table_name),
+        store=DynamoDbProbeStore(settings.probes_table_name, settings.sla_windows_table_name),
         code_monitors=load_code_monitors(settings.monitors_file, Path(__file__).parent),
     )
 
@@ -60,7 +63,7 @@ dependencies = DependencySlot(build_dependencies)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = ScheduledProbeEvent.model_validate(event)
     deps = dependencies.get()
-    sync = sync_code_monitors(deps.monitors, deps.code_monitors, utc_now)
+    sync = sync_code_monitors(deps.monitors, deps.store, deps.code_monitors, utc_now)
     if not sync.unchanged:
         logger.info("applied monitors.yaml", extra={"monitors_yaml": asdict(sync)})
     report = deps.service.run_schedule(scheduled.interval, scheduled.time)
@@ -69,8 +72,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if report.ran_inline is not None:
         metrics.add_metric(name="ChecksRun", unit=MetricUnit.Count, value=report.ran_inline.checked)
         metrics.add_metric(name="Transitions", unit=MetricUnit.Count, value=report.ran_inline.transitions)
-        if report.ran_inline.canary_error:
-            logger.warning("probe run inconclusive", extra={"canary_error": report.ran_inline.canary_error})
+        warn_about_run(report.ran_inline, logger)
     summary = asdict(report)
     logger.info("probe schedule done", extra=summary)
     return summary

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from vigil_core.adapters.probe_wiring import build_probe_service
 from vigil_core.api import DependencySlot
 from vigil_core.models.probes import ProbeShard
-from vigil_core.services.probing import ProbeService
+from vigil_core.services.probing import ProbeService, warn_about_run
 from vigil_core.settings import ProbeSettings, load_settings
 
 logger = Logger()
@@ -36,6 +36,7 @@ def run_shard(record: SQSRecord) -> None:
     report = dependencies.get().run_shard(shard)
     metrics.add_metric(name="ChecksRun", unit=MetricUnit.Count, value=report.checked)
     metrics.add_metric(name="Transitions", unit=MetricUnit.Count, value=report.transitions)
+    warn_about_run(report, logger)
     logger.info("probe shard done", extra={"shard": shard.shard, "shards": shard.shards, **asdict(report)})
 
 

@@ -216,7 +216,8 @@ class _MonitorBase(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     interval: IntervalSeconds = 60
     retries: int = Field(default=0, ge=0, le=MAX_RETRIES)  # immediate re-checks before a check counts as failed
-    timeout: Seconds = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S)  # per attempt
+    # Per attempt. The default is validated too: it must also fit the interval with the retries given.
+    timeout: Seconds = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S, validate_default=True)
     failure_threshold: int = Field(default=3, ge=1, le=MAX_THRESHOLD)
     success_threshold: int = Field(default=2, ge=1, le=MAX_THRESHOLD)
     tags: dict[str, str] = Field(default_factory=dict)
@@ -275,7 +276,8 @@ class _ResponseTimeLimits(BaseModel):
         return value
 
 
-StatusPattern = Annotated[str, Field(pattern=r"^[1-5](xx|\d\d)$")]
+_STATUS = r"[1-5](xx|\d\d)"
+StatusPattern = Annotated[str, Field(pattern=rf"^{_STATUS}$")]
 
 
 class HttpMonitor(_MonitorBase, _ResponseTimeLimits):
@@ -301,6 +303,15 @@ class HttpMonitor(_MonitorBase, _ResponseTimeLimits):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("expected_status", mode="before")
+    @classmethod
+    def _status_shapes(cls, value: Any) -> Any:
+        # Before the int-or-pattern union, whose errors would name its branches ("expected_status.0.int").
+        for status in value if isinstance(value, list | tuple) else ():
+            if not (re.fullmatch(_STATUS, status) if isinstance(status, str) else type(status) is int):
+                raise ValueError(f"{status!r} is not a status code (e.g. 200) or class (e.g. 2xx)")
         return value
 
     @field_validator("expected_status")

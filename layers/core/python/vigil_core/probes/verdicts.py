@@ -70,10 +70,8 @@ def advance(
         status, failures, successes = MonitorStatus.MAINTENANCE, 0, 0
     else:
         status, failures, successes = _judge(state, outcome, thresholds)
-    # A doubt keeps the settled status; right after maintenance there is none to keep.
-    leaving_maintenance = state.status is MonitorStatus.MAINTENANCE and status is not MonitorStatus.MAINTENANCE
-    earlier_settled = None if leaving_maintenance else state.settled
-    settled = earlier_settled if status is MonitorStatus.PENDING else status
+    # A doubt keeps the settled status (MAINTENANCE right after a window, so the verdict that follows is news).
+    settled = state.settled if status is MonitorStatus.PENDING else status
     new_state = MonitorState(
         status=status,
         settled=settled,

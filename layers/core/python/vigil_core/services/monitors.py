@@ -44,7 +44,7 @@ def parse_definition(body: Any, *, field_prefix: str = "") -> MonitorDefinition:
     if not isinstance(body, Mapping):
         raise bad_request(field_prefix.rstrip(".") or "body", "must be an object")
     kind = body.get("type")
-    if kind not in {t.value for t in MonitorType}:
+    if not isinstance(kind, str) or kind not in {t.value for t in MonitorType}:  # a list or object is unhashable
         problem = "is required" if kind is None else f"must be one of {_TYPES}"
         raise validation_error([FieldProblem(f"{field_prefix}type", problem)])
     try:

@@ -19,7 +19,7 @@ from vigil_core.errors import FieldProblem, VigilError, validation_error
 from vigil_core.models.monitors import HeartbeatMonitor, ManagedBy, Monitor, MonitorDefinition, new_heartbeat_token
 from vigil_core.models.probes import CodeSyncState, MonitorKey
 from vigil_core.models.tenants import TENANT_ID_PATTERN
-from vigil_core.ports import MonitorRepository
+from vigil_core.ports import MonitorRepository, ProbeStore
 from vigil_core.services.monitors import parse_definition
 
 
@@ -46,7 +46,7 @@ def parse_monitors_document(data: Any) -> list[CodeMonitor]:
     """Every monitor of the document, or one VigilError listing every bad field as monitors[i].field."""
     if data is None:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("monitors", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("monitors") or [], list):
         raise validation_error([FieldProblem("monitors", "the document must be a mapping with a list `monitors`")])
     unknown = sorted(set(data) - {"monitors"})
     if unknown:
@@ -99,7 +99,10 @@ def document_digest(monitors: Sequence[CodeMonitor]) -> str:
 
 
 def sync_code_monitors(
-    repository: MonitorRepository, monitors: Sequence[CodeMonitor], clock: Callable[[], datetime]
+    repository: MonitorRepository,
+    store: ProbeStore,
+    monitors: Sequence[CodeMonitor],
+    clock: Callable[[], datetime],
 ) -> SyncReport:
     digest = document_digest(monitors)
     previous = repository.code_sync_state()
@@ -125,6 +128,7 @@ def sync_code_monitors(
         existing = repository.get(key)
         if key not in kept and existing is not None and existing.managed_by is ManagedBy.CODE:
             repository.delete(existing)
+            store.delete_state(key)  # a monitor created later under this id starts afresh
             deleted += 1
     repository.set_code_sync_state(CodeSyncState(digest, tuple(sorted(kept))))
     return SyncReport(digest, created, updated, deleted)

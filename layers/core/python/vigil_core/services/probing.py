@@ -7,11 +7,13 @@ monitors run twice per (one-minute) schedule: now, and through the queue 30 s la
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from vigil_core.models.monitors import HeartbeatMonitor, Monitor, MonitorDefinition
 from vigil_core.models.probes import MonitorKey, ProbeResult, ProbeShard, StoredMonitorState, TransitionEvent
@@ -33,6 +35,7 @@ class RunReport:
     by_status: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     canary_error: str | None = None
+    outbox_error: str | None = None  # held-back transitions could not be sent; they stay for the next run
     duration_s: float = 0.0
 
 
@@ -43,6 +46,14 @@ class ScheduleReport:
     monitors: int
     shards_queued: int
     ran_inline: RunReport | None
+
+
+def warn_about_run(report: RunReport, logger: logging.Logger | Any) -> None:
+    """Log what made a run less than complete: no network (inconclusive) or transitions still held back."""
+    if report.canary_error:
+        logger.warning("probe run inconclusive: the canary is unreachable", extra={"canary_error": report.canary_error})
+    if report.outbox_error:
+        logger.warning("transitions held back for the next run", extra={"outbox_error": report.outbox_error})
 
 
 def worst_case_seconds(definition: MonitorDefinition, retry_delay_s: float) -> float:
@@ -117,13 +128,13 @@ class ProbeService:
     def run_monitors(self, monitors: Sequence[Monitor], slot: int) -> RunReport:
         keys = [MonitorKey(m.tenant_id, m.id) for m in monitors]
         stored = self._store.load_states(keys)
-        self._flush_outbox(stored)
+        outbox_error = self._flush_outbox(stored)
         due = [m for m in monitors if stored[MonitorKey(m.tenant_id, m.id)].state.last_slot < slot]
         network = [m for m in due if not isinstance(m.definition, HeartbeatMonitor)]
         run = self._runner.run([m.definition for m in network])
         now = self._clock()
         # Heartbeat deadlines and maintenance windows are judged at the time the slot was meant for, so a
-        # late run does not count a beat that arrived after its slot.
+        # late run judges the slot it was meant for (a beat that arrived since still counts: it is real).
         slot_time = datetime.fromtimestamp(slot, UTC)
         outcomes = dict(zip((MonitorKey(m.tenant_id, m.id) for m in network), run.outcomes, strict=True))
         work: list[tuple[Monitor, CheckOutcome]] = []
@@ -142,6 +153,7 @@ class ProbeService:
             by_status=dict(statuses),
             transitions=len(events),
             canary_error=run.canary_error,
+            outbox_error=outbox_error,
             duration_s=run.duration_s,
         )
 
@@ -217,9 +229,14 @@ class ProbeService:
             stored = self._store.load_states([key])[key]
         raise RuntimeError(f"monitor {monitor.tenant_id}/{monitor.id}: state kept changing under this run")
 
-    def _flush_outbox(self, stored: dict[MonitorKey, StoredMonitorState]) -> None:
-        # Transitions recorded by a run that failed before handing them on.
-        self._hand_on([event for state in stored.values() for event in state.pending_transitions])
+    def _flush_outbox(self, stored: dict[MonitorKey, StoredMonitorState]) -> str | None:
+        """Hand on transitions a run recorded but failed to send. Failing again must not stop the checks:
+        they stay in the outbox for the next run, and the report says why."""
+        try:
+            self._hand_on([event for state in stored.values() for event in state.pending_transitions])
+        except Exception as exc:  # the publisher's failure, whatever its kind, is reported, not fatal here
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def _hand_on(self, events: Sequence[TransitionEvent]) -> None:
         if not events:
