@@ -21,8 +21,8 @@ def test_one_regional_rest_api_named_vigil_api(vigil: SynthesizedVigil) -> None:
     assert next(iter(apis.values()))["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
-def test_exactly_the_two_routes_with_proxy_integrations_to_the_right_functions(vigil: SynthesizedVigil) -> None:
-    # Given every method in the template, keyed by verb and full path
+def _routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], dict[str, Any]]:
+    """(verb, full path) -> the method's properties, for every method in the template."""
     paths = api_resource_paths(vigil.resources)
     routes: dict[tuple[str, str], dict[str, Any]] = {}
     for method in vigil.of_type("AWS::ApiGateway::Method").values():
@@ -30,12 +30,35 @@ def test_exactly_the_two_routes_with_proxy_integrations_to_the_right_functions(v
         resource_ref = properties["ResourceId"].get("Ref")  # the root resource is a GetAtt, not a Ref
         path = paths[resource_ref] if resource_ref else "/"
         routes[(properties["HttpMethod"], path)] = properties
-    api = vigil.stack.ingest_api
-    expected_targets = {
-        ("POST", "/v1/metrics"): vigil.logical_id(api.ingest_function.function),
-        ("GET", "/v1/metrics/{name}"): vigil.logical_id(api.query_function.function),
+    return routes
+
+
+def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
+    """Every route of the API -> the logical id of the function behind it."""
+    api, monitors_api = vigil.stack.ingest_api, vigil.stack.monitors_api
+    ingest, query = (vigil.logical_id(f.function) for f in (api.ingest_function, api.query_function))
+    monitors, heartbeat = (
+        vigil.logical_id(f.function) for f in (monitors_api.monitors_function, monitors_api.heartbeat_function)
+    )
+    return {
+        ("POST", "/v1/metrics"): ingest,
+        ("GET", "/v1/metrics/{name}"): query,
+        ("GET", "/v1/monitors"): monitors,
+        ("POST", "/v1/monitors"): monitors,
+        ("GET", "/v1/monitors/{id}"): monitors,
+        ("PUT", "/v1/monitors/{id}"): monitors,
+        ("DELETE", "/v1/monitors/{id}"): monitors,
+        ("GET", "/v1/monitors/{id}/results"): monitors,
+        ("GET", "/v1/heartbeats/{token}"): heartbeat,
+        ("POST", "/v1/heartbeats/{token}"): heartbeat,
     }
-    # Then the routes are exactly ingest and query
+
+
+def test_exactly_the_metrics_monitors_and_heartbeat_routes_with_proxy_integrations(vigil: SynthesizedVigil) -> None:
+    # Given every method in the template, keyed by verb and full path
+    routes = _routes(vigil)
+    expected_targets = _expected_routes(vigil)
+    # Then the routes are exactly metrics ingest and query, the monitors API and heartbeats
     assert set(routes) == set(expected_targets)
     for route, target_function in expected_targets.items():
         integration = routes[route]["Integration"]
@@ -43,22 +66,35 @@ def test_exactly_the_two_routes_with_proxy_integrations_to_the_right_functions(v
         assert integration["Type"] == "AWS_PROXY", route
         assert integration["IntegrationHttpMethod"] == "POST", route
         assert set(getatt_targets(integration["Uri"])) == {target_function}, route
-        # And API Gateway does no authorization: the functions check tenant API keys
+        # And API Gateway does no authorization and wants no usage-plan key: the functions check tenant API
+        # keys, and a heartbeat's token is its credential
         assert routes[route]["AuthorizationType"] == "NONE", route
+        assert not routes[route].get("ApiKeyRequired", False), route
 
 
 def test_api_gateway_may_invoke_each_function_only_from_the_deployed_stage(vigil: SynthesizedVigil) -> None:
-    # Given the invoke permissions
-    permissions = [p["Properties"] for p in vigil.of_type("AWS::Lambda::Permission").values()]
+    # Given the permissions API Gateway holds (the probe scheduler's, for EventBridge, are in test_infra_probes)
+    permissions = [
+        p["Properties"]
+        for p in vigil.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
     api = vigil.stack.ingest_api
-    # Then there is one per route, for API Gateway, scoped to this API's stage
+    # Then there is one per route, for the function behind it, scoped to this API's stage
     assert sorted(set(getatt_targets(p["FunctionName"])).pop() for p in permissions) == sorted(
-        [vigil.logical_id(api.ingest_function.function), vigil.logical_id(api.query_function.function)]
+        _expected_routes(vigil).values()
     )
     stage_id = vigil.logical_id(api.rest_api.deployment_stage)
     for permission in permissions:
-        assert permission["Principal"] == "apigateway.amazonaws.com"
         assert {"Ref": stage_id} in permission["SourceArn"]["Fn::Join"][1]
+    # And nothing else may invoke the API's functions
+    api_functions = set(_expected_routes(vigil).values())
+    others = [
+        p["Properties"]
+        for p in vigil.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] != "apigateway.amazonaws.com"
+    ]
+    assert not {target for p in others for target in getatt_targets(p["FunctionName"])} & api_functions
 
 
 def test_stage_throttles_logs_and_traces_every_method(vigil: SynthesizedVigil) -> None:

@@ -1,4 +1,6 @@
-"""Lambda functions: runtime, packaging, logging, tracing, environment and their own roles."""
+"""Lambda functions: runtime, packaging, logging, tracing, environment and their own roles.
+
+The monitors API's and the probes' environments are checked in test_infra_monitors_api and test_infra_probes."""
 
 from __future__ import annotations
 
@@ -17,19 +19,31 @@ POWERTOOLS_ENVIRONMENT = {
 }
 
 
+FUNCTION_NAMES = ["ingest", "query", "monitors", "heartbeat", "probe-scheduler", "probe-worker"]
+PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
+
+
 def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
-    api = vigil.stack.ingest_api
-    return {"ingest": api.ingest_function, "query": api.query_function}
+    stack = vigil.stack
+    return {
+        "ingest": stack.ingest_api.ingest_function,
+        "query": stack.ingest_api.query_function,
+        "monitors": stack.monitors_api.monitors_function,
+        "heartbeat": stack.monitors_api.heartbeat_function,
+        "probe-scheduler": stack.probes.scheduler,
+        "probe-worker": stack.probes.worker,
+    }
 
 
-def test_there_are_exactly_two_functions(vigil: SynthesizedVigil) -> None:
-    # Given the stack / When counting functions / Then only ingest and query exist (no helper Lambdas
-    # such as the LogRetention custom resource)
-    vigil.template.resource_count_is("AWS::Lambda::Function", 2)
+def test_there_are_exactly_the_six_functions(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When counting functions / Then only the API's four and the probes' two exist (no helper
+    # Lambdas such as the LogRetention custom resource)
+    vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
+    assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
 
 
-@pytest.mark.parametrize("name", ["ingest", "query"])
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil, name: str) -> None:
     # Given one of the functions
     function = _functions(vigil)[name]
@@ -39,8 +53,11 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == "handler.handler"
-    assert properties["MemorySize"] == 512
-    assert properties["Timeout"] == 10
+    # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU
+    if name in PROBE_FUNCTIONS:
+        assert (properties["MemorySize"], properties["Timeout"]) == (1024, vigil.stack.config.probes.timeout_seconds)
+    else:
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group
     assert properties["TracingConfig"] == {"Mode": "Active"}
     assert properties["LoggingConfig"]["LogFormat"] == "JSON"
@@ -53,13 +70,14 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     }
 
 
-@pytest.mark.parametrize("name", ["ingest", "query"])
+# The probe scheduler's asset also holds monitors.json (test_infra_probes).
+@pytest.mark.parametrize("name", sorted(set(FUNCTION_NAMES) - {"probe-scheduler"}))
 def test_function_code_is_its_own_functions_folder(vigil: SynthesizedVigil, name: str) -> None:
     # Given asset metadata (the emulator finds handler code through it)
     resource = vigil.resource(_functions(vigil)[name].function)
     # When opening the staged code asset
     staged = vigil.assembly_dir / resource["Metadata"]["aws:asset:path"]
-    source = PROJECT_ROOT / "functions" / name
+    source = PROJECT_ROOT / "functions" / name.replace("-", "_")
 
     # Then it is a copy of functions/<name>, byte for byte
     def files(root: Path) -> dict[str, bytes]:
@@ -125,14 +143,14 @@ def test_function_environment_is_exactly_what_its_settings_read(
 def test_log_groups_keep_logs_for_the_configured_retention(vigil: SynthesizedVigil) -> None:
     # Given the default log retention from cdk.json (30 days)
     assert vigil.stack.config.log_retention_days == 30
-    # When reading every log group (two functions + API access logs)
+    # When reading every log group (one per function + API access logs)
     log_groups = vigil.of_type("AWS::Logs::LogGroup")
     # Then each one is explicit, with that retention
-    assert len(log_groups) == 3
+    assert len(log_groups) == len(FUNCTION_NAMES) + 1
     assert {group["Properties"]["RetentionInDays"] for group in log_groups.values()} == {30}
 
 
-@pytest.mark.parametrize("name", ["ingest", "query"])
+@pytest.mark.parametrize("name", FUNCTION_NAMES)
 def test_function_role_uses_no_aws_managed_policies(vigil: SynthesizedVigil, name: str) -> None:
     # Given the function's own role
     function = _functions(vigil)[name]

@@ -16,12 +16,24 @@ def _table_properties(vigil: SynthesizedVigil, table_attribute: str) -> dict[str
     return vigil.properties(getattr(vigil.stack.storage, table_attribute))
 
 
+PK_SK = [("pk", "HASH", "S"), ("sk", "RANGE", "S")]
+# The config table's one index: enabled monitors by interval class (the probe scheduler's query).
+BY_INTERVAL_KEYS = [("gsi1pk", "HASH", "S"), ("gsi1sk", "RANGE", "S")]
+
+
+def _key_schema(properties: dict[str, Any], keys: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    attribute_types = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
+    return [(k["AttributeName"], k["KeyType"], attribute_types[k["AttributeName"]]) for k in keys]
+
+
 @pytest.mark.parametrize(
     ("table_attribute", "expected_key_schema", "expected_ttl_attribute"),
     [
-        ("config_table", [("pk", "HASH", "S"), ("sk", "RANGE", "S")], None),
-        ("metrics_table", [("pk", "HASH", "S"), ("sk", "RANGE", "S")], "expires_at"),
+        ("config_table", PK_SK, None),
+        ("metrics_table", PK_SK, "expires_at"),
         ("idempotency_table", [("id", "HASH", "S")], "expiration"),
+        ("probes_table", PK_SK, "expires_at"),
+        ("sla_windows_table", PK_SK, "expires_at"),
     ],
 )
 def test_table_keys_and_ttl(
@@ -33,15 +45,15 @@ def test_table_keys_and_ttl(
     # Given the synthesized stack
     # When reading one table's definition
     properties = _table_properties(vigil, table_attribute)
-    attribute_types = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
-    key_schema = [
-        (k["AttributeName"], k["KeyType"], attribute_types[k["AttributeName"]]) for k in properties["KeySchema"]
+    index_schemas = [
+        _key_schema(properties, index["KeySchema"]) for index in properties.get("GlobalSecondaryIndexes", [])
     ]
 
     # Then its keys are what the adapters and Powertools idempotency expect
-    assert key_schema == expected_key_schema
-    # And only key attributes are declared (no index sneaked in)
-    assert set(attribute_types) == {name for name, _, _ in expected_key_schema}
+    assert _key_schema(properties, properties["KeySchema"]) == expected_key_schema
+    # And only key attributes are declared: the table's and its indexes' (only config has one, see below)
+    declared = {a["AttributeName"] for a in properties["AttributeDefinitions"]}
+    assert declared == {name for schema in (expected_key_schema, *index_schemas) for name, _, _ in schema}
     # And TTL is on exactly the attribute the code writes, or absent for configuration
     if expected_ttl_attribute is None:
         assert "TimeToLiveSpecification" not in properties
@@ -49,15 +61,28 @@ def test_table_keys_and_ttl(
         assert properties["TimeToLiveSpecification"] == {"AttributeName": expected_ttl_attribute, "Enabled": True}
 
 
-def test_there_are_exactly_the_three_tables(vigil: SynthesizedVigil) -> None:
-    # Given the stack / When counting tables / Then config, metrics and idempotency are all there is
-    vigil.template.resource_count_is("AWS::DynamoDB::Table", 3)
+def test_there_are_exactly_the_five_tables(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When counting tables / Then config, metrics, idempotency, probes and SLA windows are all
+    vigil.template.resource_count_is("AWS::DynamoDB::Table", 5)
+
+
+def test_the_config_table_has_one_index_of_monitors_by_interval_class(vigil: SynthesizedVigil) -> None:
+    # Given the config table
+    properties = _table_properties(vigil, "config_table")
+    # When reading its global secondary indexes
+    [index] = properties["GlobalSecondaryIndexes"]
+    # Then there is one, "by-interval", keyed as the monitors adapter writes it and projecting whole monitors
+    # (the scheduler runs them from the index without reading the table again)
+    assert index["IndexName"] == "by-interval"
+    assert _key_schema(properties, index["KeySchema"]) == BY_INTERVAL_KEYS
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert "ProvisionedThroughput" not in index
 
 
 def test_every_table_is_on_demand_recoverable_encrypted_and_streamless(vigil: SynthesizedVigil) -> None:
     # Given the synthesized stack
     # When checking every table
-    # Then each bills per request, has point-in-time recovery, AWS-managed SSE, no stream, no indexes
+    # Then each bills per request, has point-in-time recovery, AWS-managed SSE, no stream
     vigil.template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
@@ -66,10 +91,16 @@ def test_every_table_is_on_demand_recoverable_encrypted_and_streamless(vigil: Sy
             # SSEEnabled without a KMSMasterKeyId is the AWS-managed key (aws/dynamodb)
             "SSESpecification": {"SSEEnabled": True, "KMSMasterKeyId": Match.absent()},
             "StreamSpecification": Match.absent(),
-            "GlobalSecondaryIndexes": Match.absent(),
             "ProvisionedThroughput": Match.absent(),
         },
     )
+    # And no table but config has an index
+    indexed = {
+        lid
+        for lid, table in vigil.of_type("AWS::DynamoDB::Table").items()
+        if "GlobalSecondaryIndexes" in table["Properties"]
+    }
+    assert indexed == {vigil.logical_id(vigil.stack.storage.config_table)}
 
 
 def test_dev_stage_tables_are_deleted_with_the_stack(vigil: SynthesizedVigil) -> None:

@@ -1,7 +1,10 @@
 """Probes end to end on the local cloud: monitors over the API and as code, scheduled runs through the real
 schedule rules, shards through SQS to workers, heartbeats, transitions handed on, results and SLA windows.
 
-Time is the slot each schedule firing carries, chosen by the test: no sleeps wait for thresholds."""
+Time is the slot each schedule firing carries, chosen by the test: no sleeps wait for thresholds.
+
+The `backend` fixture decides where the stack runs: the embedded moto here; tests/localstack overrides it to
+deploy the stack through LocalStack's CloudFormation and runs these same scenarios."""
 
 from __future__ import annotations
 
@@ -38,7 +41,15 @@ def target() -> Iterator[ControllableHttpServer]:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory, target: ControllableHttpServer) -> Iterator[LocalCloud]:
+def backend() -> dict[str, Any]:
+    """LocalCloud's options saying where the stack runs: none, the embedded moto."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def cloud(
+    tmp_path_factory: pytest.TempPathFactory, target: ControllableHttpServer, backend: dict[str, Any]
+) -> Iterator[LocalCloud]:
     """The stack with one monitor as code, a canary on 127.0.0.1 and shards of three monitors."""
     state_dir = tmp_path_factory.mktemp("probes-cloud")
     monitors_file = state_dir / "monitors.yaml"
@@ -50,7 +61,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, target: ControllableHttpServ
     context = {"vigil:probes": probes, "vigil:monitorsFile": str(monitors_file)}
     template = synthesize(state_dir / "cdk.out", repo_root=ROOT, context=context)
     with LocalCloud(
-        template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False
+        template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False, **backend
     ) as running:
         yield running
 

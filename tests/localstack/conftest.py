@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import boto3
 import httpx
@@ -38,30 +40,37 @@ def localstack_endpoint() -> str:
     return endpoint
 
 
+def localstack_client(endpoint: str, service: str) -> Any:
+    make_client: Any = boto3.client  # Any: the service name is not a literal for the boto3 type overloads
+    return make_client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@contextmanager
+def deployed_through_cloudformation(endpoint: str, prefix: str = "VigilTest") -> Iterator[dict[str, Any]]:
+    """LocalCloud's options to deploy the template through LocalStack's CloudFormation as a fresh stack and
+    attach the runtime to it; the stack is deleted afterwards."""
+    stack_name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    try:
+        yield {"backend_url": endpoint, "cloudformation": "deploy", "stack_name": stack_name}
+    finally:
+        localstack_client(endpoint, "cloudformation").delete_stack(StackName=stack_name)
+
+
 @pytest.fixture(scope="module")
 def cloud(localstack_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """The real template deployed through LocalStack's CloudFormation, the runtime attached to that stack."""
     state_dir = tmp_path_factory.mktemp("localstack-cloud")
     template = synthesize(state_dir / "cdk.out", repo_root=ROOT)
-    stack_name = f"VigilTest{uuid.uuid4().hex[:8]}"
-    try:
-        with LocalCloud(
-            template,
-            state_dir=state_dir,
-            backend_url=localstack_endpoint,
-            cloudformation="deploy",
-            stack_name=stack_name,
-            start_schedules=False,
-            start_pollers=False,
-            start_sweeper=False,
-        ) as running:
-            yield running
-    finally:
-        cloudformation = boto3.client(
-            "cloudformation",
-            endpoint_url=localstack_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-        cloudformation.delete_stack(StackName=stack_name)
+    with (
+        deployed_through_cloudformation(localstack_endpoint) as backend,
+        LocalCloud(
+            template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False, **backend
+        ) as running,
+    ):
+        yield running

@@ -11,11 +11,14 @@ since the backend created them) gets no attributes: its Ref works, an Fn::GetAtt
 
 The backend's own triggers are switched off: enabled event source mappings and schedule rules would make
 the backend poll the queues and fire the rules too, competing with the local pollers and scheduler (and
-failing, or running the handler twice). They stay off after the local cloud stops.
+failing, or running the handler twice). They stay off after the local cloud stops. (A stack the local cloud
+deploys itself is created with them off, cfn_deploy.without_backend_triggers; this is for stacks deployed by
+others, e.g. `cdklocal deploy`.)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,9 @@ NO_ATTRIBUTES = frozenset(
         "AWS::SQS::QueuePolicy",
     }
 )
+# LocalStack's pollers stop between receives (short polls: no batching window), so this is generous.
+_DISABLE_TIMEOUT_S = 30.0
+_DISABLE_POLL_S = 0.1
 # Emulators' CloudFormation may leave it out (moto does); nothing reads it.
 _OPTIONAL_TYPES = frozenset({"AWS::CDK::Metadata"})
 
@@ -149,10 +155,25 @@ def _event_source_mapping(
     check_event_source(spec, props)
     lambda_client = ctx.clients.lambda_()
     mapping = lambda_client.get_event_source_mapping(UUID=physical_id)
-    if mapping.get("State") not in ("Disabled", "Disabling"):
-        lambda_client.update_event_source_mapping(UUID=physical_id, Enabled=False)  # the local poller runs it
+    if mapping.get("State") != "Disabled":
+        if mapping.get("State") != "Disabling":
+            lambda_client.update_event_source_mapping(UUID=physical_id, Enabled=False)  # the local poller runs it
+        _wait_until_disabled(lambda_client, physical_id)
     arn = mapping.get("EventSourceMappingArn") or ctx.arn("lambda", f"event-source-mapping:{physical_id}")
     return {"Id": physical_id, "EventSourceMappingArn": arn}
+
+
+def _wait_until_disabled(lambda_client: Any, mapping_id: str) -> None:
+    """LocalStack disables a mapping asynchronously: its poller finishes the receive it is in first, and a
+    message that receive took would go to LocalStack's Lambda (which cannot run it) instead of the local one."""
+    deadline = time.monotonic() + _DISABLE_TIMEOUT_S
+    while (state := lambda_client.get_event_source_mapping(UUID=mapping_id).get("State")) != "Disabled":
+        if time.monotonic() >= deadline:
+            raise CloudFormationError(
+                f"the backend's event source mapping {mapping_id} is still {state} after {_DISABLE_TIMEOUT_S:.0f} s; "
+                f"it would compete with the local poller"
+            )
+        time.sleep(_DISABLE_POLL_S)
 
 
 @attacher("AWS::Events::Rule")

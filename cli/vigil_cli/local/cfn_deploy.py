@@ -2,12 +2,15 @@
 
 What ``cdk deploy`` does, without its roles and change sets: upload the stack's file assets to the
 buckets its asset manifest names, record the bootstrap version the template's rule checks, create or
-update the stack and wait for it. ``deployed_resources`` reads a stack that anyone deployed (e.g.
-``cdklocal deploy``) so the local runtime can attach to it.
+update the stack (a template over 51,200 bytes by URL, from the asset bucket) and wait for it. The stack is
+deployed with its rules and event source mappings switched off, since the local runtime runs them.
+``deployed_resources`` reads a stack that anyone deployed (e.g. ``cdklocal deploy``) so the local runtime
+can attach to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -17,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,6 +38,8 @@ _OPERATION_STARTS = frozenset({"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPO
 _POLL_S = 0.5
 _DELETE_FAILED_GRACE_S = 10.0
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: a folder always zips to the same bytes
+MAX_TEMPLATE_BODY_BYTES = 51_200  # CloudFormation's TemplateBody limit; larger templates go by TemplateURL
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -79,16 +85,23 @@ def deploy_assembly(
     *,
     parameters: Mapping[str, str] | None = None,
     timeout_s: float = 300,
+    triggers_off: bool = True,
 ) -> dict[str, str]:
-    """Publish the assets, create or update the stack and wait for it; returns logical id -> physical id."""
+    """Publish the assets, create or update the stack and wait for it; returns logical id -> physical id.
+
+    With ``triggers_off`` (for the local runtime, which fires the schedules and polls the queues itself) the
+    stack is deployed with its rules and event source mappings switched off (``without_backend_triggers``).
+    """
     template_text = _read_text(template_path)
     template = _parse_json(template_text, template_path)
+    deployed_text = json.dumps(without_backend_triggers(template), indent=1) if triggers_off else template_text
     try:
         publish_assets(assembly_dir, template_path, clients)
         if "BootstrapVersion" not in (parameters or {}):
             ensure_bootstrap_version(template, clients)
         cloudformation = clients.cloudformation()
-        if _start_deployment(cloudformation, stack_name, template_text, parameters or {}, timeout_s):
+        source = template_source(assembly_dir, template_path, deployed_text, clients)
+        if _start_deployment(cloudformation, stack_name, source, parameters or {}, timeout_s):
             _wait_for_deployment(cloudformation, stack_name, timeout_s)
     except (ClientError, BotoCoreError) as exc:
         raise CloudFormationError(f"cannot deploy stack {stack_name} at {clients.endpoint_url}: {exc}") from exc
@@ -96,7 +109,7 @@ def deploy_assembly(
 
 
 def _start_deployment(
-    cloudformation: Any, stack_name: str, template_text: str, parameters: Mapping[str, str], timeout_s: float
+    cloudformation: Any, stack_name: str, source: Mapping[str, str], parameters: Mapping[str, str], timeout_s: float
 ) -> bool:
     """Create the stack (replacing one whose first create failed) or update it; False when already up to date."""
     stack = _describe_stack(cloudformation, stack_name)
@@ -108,7 +121,7 @@ def _start_deployment(
         raise CloudFormationError(f"stack {stack_name} is busy ({stack['StackStatus']}); deploy once it settles")
     request = {
         "StackName": stack_name,
-        "TemplateBody": template_text,
+        **source,
         "Capabilities": list(CAPABILITIES),
         "Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
     }
@@ -191,26 +204,94 @@ def _is_stack_event(event: Mapping[str, Any], stack_name: str) -> bool:
     return event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name
 
 
+def without_backend_triggers(template: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the template whose rules are created DISABLED and event source mappings disabled.
+
+    The local runtime fires the schedules and polls the queues. A backend that did so too would compete with
+    it: LocalStack fires every enabled rule due within a minute at its scheduler's next tick (every 60 s), and
+    its Lambda, which cannot run a function without Docker, fails and retries each invocation; its pollers would
+    take messages the same way. Switching them off after the deployment (attach.py does, for stacks deployed
+    by others) leaves a window of seconds in which they run.
+    """
+    copy: dict[str, Any] = json.loads(json.dumps(template))
+    for resource in copy.get("Resources", {}).values():
+        properties = resource.get("Properties")
+        if not isinstance(properties, dict):
+            continue
+        if resource.get("Type") == "AWS::Events::Rule":
+            properties["State"] = "DISABLED"
+        elif resource.get("Type") == "AWS::Lambda::EventSourceMapping":
+            properties["Enabled"] = False
+    return copy
+
+
+def template_source(assembly_dir: Path, template_path: Path, template_text: str, clients: AwsClients) -> dict[str, str]:
+    """TemplateBody, or, for a template over CloudFormation's 51,200-byte body limit (LocalStack enforces it,
+    as AWS does), a TemplateURL as `cdk deploy` uses: the text uploaded beside the stack's template asset."""
+    body = template_text.encode("utf-8")
+    if len(body) <= MAX_TEMPLATE_BODY_BYTES:
+        return {"TemplateBody": template_text}
+    location = _stack_artifact(assembly_dir, template_path)["properties"].get("stackTemplateAssetObjectUrl")
+    if not location:
+        raise CloudFormationError(
+            f"{template_path} is over CloudFormation's {MAX_TEMPLATE_BODY_BYTES}-byte TemplateBody limit, and its "
+            f"stack artifact names no asset bucket (stackTemplateAssetObjectUrl) to deploy it from by URL"
+        )
+    bucket = _substitute(str(location), clients.account_id(), clients.region).removeprefix("s3://").split("/")[0]
+    key = f"{hashlib.sha256(body).hexdigest()}.json"  # by content, as CDK names its template asset
+    s3 = clients.s3()
+    try:
+        _ensure_bucket(s3, bucket, clients.region)
+        if not _object_exists(s3, bucket, key):
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+    except (ClientError, BotoCoreError) as exc:
+        raise CloudFormationError(f"cannot upload the template to s3://{bucket}/{key}: {exc}") from exc
+    return {"TemplateURL": backend_object_url(clients.endpoint_url, f"{bucket}/{key}")}
+
+
+def backend_object_url(endpoint_url: str, object_path: str) -> str:
+    """A path-style URL of "bucket/key" on the backend's own S3, never on AWS.
+
+    A loopback host is spelled "localhost": LocalStack fetches the URL from itself, and moto's CloudFormation
+    reads a "localhost" URL from its own S3 (any other host it takes for a virtual-hosted bucket name).
+    """
+    endpoint = urlsplit(endpoint_url)
+    host = "localhost" if endpoint.hostname in _LOOPBACK_HOSTS else str(endpoint.hostname)
+    netloc = f"{host}:{endpoint.port}" if endpoint.port else host
+    return urlunsplit((endpoint.scheme, netloc, f"{endpoint.path.rstrip('/')}/{object_path}", "", ""))
+
+
 # --- assets ----------------------------------------------------------------------------------------
 
 
 def asset_manifests(assembly_dir: Path, template_path: Path) -> list[Path]:
     """The asset manifests the template's stack artifact depends on, as the assembly's manifest.json names them."""
+    artifacts = _artifacts(assembly_dir)
+    dependencies = [
+        artifacts.get(name, {}) for name in _stack_artifact(assembly_dir, template_path).get("dependencies", [])
+    ]
+    return [
+        assembly_dir / str(dependency["properties"]["file"])
+        for dependency in dependencies
+        if dependency.get("type") == "cdk:asset-manifest"
+    ]
+
+
+def _artifacts(assembly_dir: Path) -> Mapping[str, Any]:
     manifest_path = assembly_dir / "manifest.json"
     artifacts: Mapping[str, Any] = _parse_json(_read_text(manifest_path), manifest_path).get("artifacts", {})
+    return artifacts
+
+
+def _stack_artifact(assembly_dir: Path, template_path: Path) -> Mapping[str, Any]:
+    """The assembly's stack artifact whose template is template_path."""
     target = template_path.resolve()
-    for artifact in artifacts.values():
+    for artifact in _artifacts(assembly_dir).values():
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
-        if (assembly_dir / str(artifact["properties"]["templateFile"])).resolve() != target:
-            continue
-        dependencies = [artifacts.get(name, {}) for name in artifact.get("dependencies", [])]
-        return [
-            assembly_dir / str(dependency["properties"]["file"])
-            for dependency in dependencies
-            if dependency.get("type") == "cdk:asset-manifest"
-        ]
-    raise CloudFormationError(f"{template_path} is not the template of a stack in {manifest_path}")
+        if (assembly_dir / str(artifact["properties"]["templateFile"])).resolve() == target:
+            return dict(artifact)
+    raise CloudFormationError(f"{template_path} is not the template of a stack in {assembly_dir / 'manifest.json'}")
 
 
 def publish_assets(assembly_dir: Path, template_path: Path, clients: AwsClients) -> list[str]:

@@ -186,9 +186,12 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
             f"a local cloud is already running (pid {running['pid']}, {running.get('url')}); "
             f"stop it first or use another --state-dir"
         )
-    demo_target = None if args.no_demo_target else _start_demo_target(args.demo_target_port)
+    # A ready template (tests, tooling) deploys no monitors, so it gets no demo service either.
+    synthesizing = args.template is None
+    demo_target = _start_demo_target(args.demo_target_port) if synthesizing and not args.no_demo_target else None
     try:
-        template, assembly_dir = _template_source(args, _probe_context(args, demo_target.url if demo_target else None))
+        context = _probe_context(args, demo_target.url if demo_target else None) if synthesizing else None
+        template, assembly_dir = _template_source(args, context)
         return _serve(args, stop, template, assembly_dir, demo_target.url if demo_target else None)
     finally:
         if demo_target is not None:

@@ -28,7 +28,6 @@ from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.storage import VigilStorage
-from vigil_infra.nag import acknowledge_nag_finding, cfn_resource_of
 from vigil_infra.paths import ProjectPaths
 
 MONITORS_JSON: Final = "monitors.json"
@@ -80,8 +79,13 @@ class Probes(Construct):
         self.shard_queue = self._queue(
             "ShardQueue", self.shard_dead_letters, Duration.seconds(config.probes.timeout_seconds * 6)
         )
-        self.scheduler = self._build_function("SchedulerFunction", "probe-scheduler", self._scheduler_code())
-        self.worker = self._build_function("WorkerFunction", "probe-worker", paths.function_code("probe_worker"))
+        self.scheduler = self._build_function(
+            "SchedulerFunction",
+            "probe-scheduler",
+            self._scheduler_code(),
+            {"MONITORS_FILE": MONITORS_JSON if config.monitors_file else ""},
+        )
+        self.worker = self._build_function("WorkerFunction", "probe-worker", paths.function_code("probe_worker"), {})
         self._grant()
         self.worker.function.add_event_source(
             event_sources.SqsEventSource(self.shard_queue, batch_size=1, report_batch_item_failures=True)
@@ -100,7 +104,9 @@ class Probes(Construct):
         (code_dir / MONITORS_JSON).write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
         return code_dir
 
-    def _build_function(self, construct_id: str, name: str, code_dir: Path) -> VigilFunction:
+    def _build_function(
+        self, construct_id: str, name: str, code_dir: Path, extra_environment: dict[str, str]
+    ) -> VigilFunction:
         probes = self._config.probes
         storage = self._storage
         return VigilFunction(
@@ -124,7 +130,7 @@ class Probes(Construct):
                 "PROBE_DEADLINE_SECONDS": str(probes.deadline_seconds),
                 "PROBE_MAX_SHARD_SIZE": str(probes.max_shard_size),
                 "PROBE_CANARY_URL": probes.canary_url,
-                "MONITORS_FILE": MONITORS_JSON if self._config.monitors_file else "",
+                **extra_environment,
             },
         )
 
@@ -172,7 +178,7 @@ class Probes(Construct):
         )
 
     def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
-        queue = sqs.Queue(
+        return sqs.Queue(
             self,
             construct_id,
             retention_period=DEAD_LETTER_RETENTION,
@@ -180,9 +186,3 @@ class Probes(Construct):
             enforce_ssl=True,
             removal_policy=self._config.removal_policy,
         )
-        acknowledge_nag_finding(
-            cfn_resource_of(queue),
-            rule="SQS3",
-            reason="This queue is itself a dead-letter queue; a dead-letter queue of its own would only nest.",
-        )
-        return queue

@@ -1,0 +1,105 @@
+"""The probe scenarios of the moto suite, run unchanged against LocalStack, plus what only LocalStack shows: the
+queues, event source mapping, schedule rules and index as its CloudFormation deployed them, and its own triggers
+switched off so every shard and schedule runs on the local runtime."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.test_local_cloud_probes import *  # noqa: F403 - the same scenarios, another backend
+from tests.localstack.conftest import deployed_through_cloudformation, localstack_client
+from vigil_cli.local.cloud import LocalCloud
+
+pytestmark = pytest.mark.localstack
+
+
+@pytest.fixture(scope="module")  # type: ignore[no-redef]  # overrides the scenarios' moto backend
+def backend(localstack_endpoint: str) -> Iterator[dict[str, Any]]:
+    """The probe scenarios' stack deployed through LocalStack's CloudFormation instead of onto moto."""
+    with deployed_through_cloudformation(localstack_endpoint, prefix="VigilProbes") as options:
+        yield options
+
+
+def _of_type(cloud: LocalCloud, resource_type: str) -> dict[str, str]:
+    return {logical_id: item.physical_id for logical_id, item in cloud.stack.items() if item.type == resource_type}
+
+
+def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedule_and_shard(
+    cloud: LocalCloud, localstack_endpoint: str
+) -> None:
+    # Given the probes stack deployed by LocalStack's CloudFormation and the runtime attached to it
+    lambda_client = localstack_client(localstack_endpoint, "lambda")
+    events = localstack_client(localstack_endpoint, "events")
+    worker = cloud.functions.get("probe-worker")
+    scheduler = cloud.functions.get("probe-scheduler")
+    # When LocalStack is asked about the worker's event source mapping
+    [mapping_id] = _of_type(cloud, "AWS::Lambda::EventSourceMapping").values()
+    mapping = lambda_client.get_event_source_mapping(UUID=mapping_id)
+    # Then it exists as the template says (one shard per invocation, partial batch responses) but is disabled
+    assert mapping["FunctionArn"].endswith(f":function:{worker.name}")
+    assert mapping["EventSourceArn"] == cloud.attribute(_shard_queue(cloud), "Arn")
+    assert (mapping["BatchSize"], mapping["FunctionResponseTypes"]) == (1, ["ReportBatchItemFailures"])
+    assert mapping["State"] == "Disabled"
+    # And the six schedule rules carry the interval and the scheduled time to the scheduler, but are disabled
+    rules = [events.describe_rule(Name=name) for name in _of_type(cloud, "AWS::Events::Rule").values()]
+    assert len(rules) == 6
+    assert {rule["State"] for rule in rules} == {"DISABLED"}
+    intervals = set()
+    for rule in rules:
+        [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert target["Arn"].endswith(f":function:{scheduler.name}")
+        transformer = target["InputTransformer"]
+        assert transformer["InputPathsMap"] == {"time": "$.time"}
+        intervals.add(json.loads(transformer["InputTemplate"].replace("<time>", '"2026-11-22T18:00:00Z"'))["interval"])
+    assert intervals == {30, 60, 300, 900, 1800, 3600}
+    # And the stack was created with them off, so LocalStack never fired nor polled them, not even before the
+    # runtime attached (its scheduler fires every rule due within a minute at each tick)
+    deployed = localstack_client(localstack_endpoint, "cloudformation").get_template(
+        StackName=cloud.cloudformation_stack_name
+    )["TemplateBody"]
+    deployed = deployed if isinstance(deployed, dict) else json.loads(deployed)
+    switches = {
+        (resource["Type"], str(resource["Properties"].get("State", resource["Properties"].get("Enabled"))))
+        for resource in deployed["Resources"].values()
+        if resource["Type"] in ("AWS::Events::Rule", "AWS::Lambda::EventSourceMapping")
+    }
+    assert switches == {("AWS::Events::Rule", "DISABLED"), ("AWS::Lambda::EventSourceMapping", "False")}
+    # And the local scheduler has all six rules, and one local poller runs the worker
+    assert len(cloud.scheduler.rules) == 6
+    assert [(poller.mapping.function.name, poller.mapping.enabled) for poller in cloud.pollers] == [(worker.name, True)]
+
+
+def test_queues_have_their_dead_letter_queues_and_the_config_table_its_index(
+    cloud: LocalCloud, localstack_endpoint: str
+) -> None:
+    # Given the deployed stack
+    sqs = localstack_client(localstack_endpoint, "sqs")
+    dynamodb = localstack_client(localstack_endpoint, "dynamodb")
+    scheduler_environment = cloud.functions.get("probe-scheduler").environment
+    # When LocalStack describes the shard and transitions queues
+    for variable in ("PROBE_SHARD_QUEUE_URL", "PROBE_TRANSITIONS_QUEUE_URL"):
+        attributes = sqs.get_queue_attributes(QueueUrl=scheduler_environment[variable], AttributeNames=["All"])[
+            "Attributes"
+        ]
+        # Then each hands a message to its dead-letter queue after three receives, and is encrypted at rest
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert int(redrive["maxReceiveCount"]) == 3, variable
+        assert redrive["deadLetterTargetArn"] != attributes["QueueArn"], variable
+        assert attributes["SqsManagedSseEnabled"] == "true", variable
+    # And the config table has the scheduler's index of monitors by interval class
+    table = dynamodb.describe_table(TableName=scheduler_environment["CONFIG_TABLE_NAME"])["Table"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-interval" and index["IndexStatus"] == "ACTIVE"
+    assert [key["AttributeName"] for key in index["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+
+
+def _shard_queue(cloud: LocalCloud) -> str:
+    url = cloud.functions.get("probe-scheduler").environment["PROBE_SHARD_QUEUE_URL"]
+    [logical_id] = [
+        logical_id for logical_id, physical_id in _of_type(cloud, "AWS::SQS::Queue").items() if physical_id == url
+    ]
+    return logical_id
