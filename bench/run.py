@@ -1,6 +1,6 @@
 """Run every benchmark, print a summary and write the results as JSON.
 
-    python -m bench.run [--output bench/results/latest.json] [--only NAME ...] [--quick]
+    python -m bench.run [--output bench/results/latest.json] [--only NAME ...] [--quick] [--probe-moto]
 
 A missed target is reported as MISSED, but the exit code stays 0: this measures, it does not test.
 """
@@ -19,14 +19,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import cold_import, dynamodb_writes, ingest_cpu, peak_rss
+from bench import cold_import, dynamodb_writes, ingest_cpu, peak_rss, probe_run
 from bench.common import REPO_ROOT, BenchmarkResult
 
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
-PACKAGES = ("boto3", "botocore", "pydantic", "pydantic-core", "aws-lambda-powertools", "aws-xray-sdk", "moto")
+PACKAGES = (
+    "boto3",
+    "botocore",
+    "pydantic",
+    "pydantic-core",
+    "aws-lambda-powertools",
+    "aws-xray-sdk",
+    "moto",
+    "httpx",
+    "httpcore",
+    "anyio",
+    "h11",
+)
 
 
-def _benchmarks(quick: bool) -> dict[str, Callable[[], BenchmarkResult]]:
+def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[], BenchmarkResult]]:
     """Name -> runner; --quick trades precision for a fast smoke run."""
     if quick:
         return {
@@ -34,12 +46,14 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], BenchmarkResult]]:
             "dynamodb_writes": dynamodb_writes.run,
             "cold_import": lambda: cold_import.run(repetitions=3, source_repetitions=1),
             "peak_rss": lambda: peak_rss.run(repetitions=1),
+            "probe_run": lambda: probe_run.run(rounds=2, rss_repetitions=1, breakdown_rounds=1, with_moto=probe_moto),
         }
     return {
         "ingest_cpu": ingest_cpu.run,
         "dynamodb_writes": dynamodb_writes.run,
         "cold_import": cold_import.run,
         "peak_rss": peak_rss.run,
+        "probe_run": lambda: probe_run.run(with_moto=probe_moto),
     }
 
 
@@ -95,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     parser.add_argument("--only", nargs="+", choices=list(_benchmarks(False)), help="run just these benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run, not a measurement")
+    parser.add_argument(
+        "--probe-moto",
+        action="store_true",
+        help="probe_run also records its 1,000 results through the DynamoDB store on moto (slow: minutes)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     results: list[BenchmarkResult] = []
-    for name, runner in _benchmarks(args.quick).items():
+    for name, runner in _benchmarks(args.quick, args.probe_moto).items():
         if args.only and name not in args.only:
             continue
         print(f"running {name} ...", flush=True)

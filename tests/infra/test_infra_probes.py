@@ -441,3 +441,11 @@ def test_probe_options_given_as_json_text_on_the_command_line_are_accepted(fake_
     # Then the probe functions get that timeout, and the deadline leaves the recording margin
     assert stack.config.probes.timeout_seconds == 60
     assert stack.config.probes.deadline_seconds == 45
+
+
+def test_both_probe_functions_get_a_whole_vcpu(vigil: SynthesizedVigil) -> None:
+    # Given the probe functions, whose runs are CPU-bound
+    probes = vigil.stack.probes
+    # Then each gets 1,769 MB, the memory at which Lambda allots one full vCPU
+    for probe in (probes.scheduler, probes.worker):
+        assert vigil.properties(probe.function)["MemorySize"] == 1769
