@@ -55,7 +55,7 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Handler"] == "handler.handler"
     # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU
     if name in PROBE_FUNCTIONS:
-        assert (properties["MemorySize"], properties["Timeout"]) == (1024, vigil.stack.config.probes.timeout_seconds)
+        assert (properties["MemorySize"], properties["Timeout"]) == (1769, vigil.stack.config.probes.timeout_seconds)
     else:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group
