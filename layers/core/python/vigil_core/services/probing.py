@@ -7,13 +7,12 @@ monitors run twice per (one-minute) schedule: now, and through the queue 30 s la
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from vigil_core.models.monitors import HeartbeatMonitor, Monitor, MonitorDefinition
 from vigil_core.models.probes import MonitorKey, ProbeResult, ProbeShard, StoredMonitorState, TransitionEvent
@@ -48,7 +47,13 @@ class ScheduleReport:
     ran_inline: RunReport | None
 
 
-def warn_about_run(report: RunReport, logger: logging.Logger | Any) -> None:
+class WarningLogger(Protocol):
+    """What warn_about_run needs of a logger (the standard library's or Powertools')."""
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def warn_about_run(report: RunReport, logger: WarningLogger) -> None:
     """Log what made a run less than complete: no network (inconclusive) or transitions still held back."""
     if report.canary_error:
         logger.warning("probe run inconclusive: the canary is unreachable", extra={"canary_error": report.canary_error})
