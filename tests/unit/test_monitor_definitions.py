@@ -511,3 +511,18 @@ def test_maintenance_windows_of_a_definition_are_parsed() -> None:
     assert one_off.reason == "holidays"
     assert one_off.start == datetime(2026, 12, 24, tzinfo=UTC)
     assert (weekly.days, weekly.start_time, weekly.duration) == (("sun",), time(2, 0), 5400.0)
+
+
+def test_a_weekly_window_across_the_spring_daylight_saving_change_lasts_its_real_duration() -> None:
+    # Given a 3-hour window from 01:00 on Sundays in Berlin, and the night clocks jump from 02:00 to 03:00
+    from datetime import UTC, datetime
+
+    from vigil_core.models.monitors import MaintenanceWindow
+
+    window = MaintenanceWindow(days=("sun",), start_time="01:00", duration="3h", timezone="Europe/Berlin")
+    begins = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # 01:00 CET
+    # Then it is active for three real hours (until 03:00 UTC, 05:00 CEST), not two
+    assert window.is_active(begins)
+    assert window.is_active(datetime(2026, 3, 29, 2, 59, tzinfo=UTC))
+    assert not window.is_active(datetime(2026, 3, 29, 3, 0, tzinfo=UTC))
+    assert not window.is_active(datetime(2026, 3, 28, 23, 59, tzinfo=UTC))

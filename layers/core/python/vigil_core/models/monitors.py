@@ -203,8 +203,10 @@ class MaintenanceWindow(BaseModel):
             day = local.date() - timedelta(days=days_back)
             if WEEKDAYS[day.weekday()] not in self.days:
                 continue
-            begins = datetime.combine(day, self.start_time, tzinfo=ZoneInfo(self.timezone))
-            if begins <= local < begins + timedelta(seconds=self.duration):
+            # The start is local wall-clock time; the duration is real time (compared in UTC, so a window
+            # across a daylight-saving change lasts as long as it says, and a repeated hour counts once).
+            begins = datetime.combine(day, self.start_time, tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+            if begins <= at.astimezone(UTC) < begins + timedelta(seconds=self.duration):
                 return True
         return False
 
