@@ -67,6 +67,40 @@ def serve_forever(server: socketserver.BaseServer) -> None:
     server.serve_forever(poll_interval=0.05)
 
 
+class StreamServer(BackgroundServer):
+    """A TCP server on 127.0.0.1 (ephemeral port) that hands each connection to `_handle` in its own thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._server: QuietThreadingTCPServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "the server is not started"
+        return int(self._server.server_address[1])
+
+    @abstractmethod
+    def _handle(self, connection: socket.socket) -> None: ...
+
+    def start(self) -> Self:
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                owner._handle(self.request)
+
+        server = self._server = QuietThreadingTCPServer((LOCALHOST, 0), Handler)
+        self._run_in_thread(lambda: serve_forever(server), "serve")
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        super().stop()
+
+
 @contextmanager
 def refused_port() -> Iterator[int]:
     """A port on 127.0.0.1 where connections are refused: bound (so nobody else takes it) but not listening."""

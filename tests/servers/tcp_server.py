@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
 from enum import StrEnum
-from typing import Self
 
-from tests.servers.background import LOCALHOST, BackgroundServer, QuietThreadingTCPServer, serve_forever
+from tests.servers.background import LOCALHOST, StreamServer
 
 _POLL_S = 0.05  # how often a waiting connection looks whether the server is stopping
 
@@ -20,7 +18,7 @@ class TcpBehaviour(StrEnum):
     HANG = "hang"  # accept, then neither read nor write until the server stops
 
 
-class ControllableTcpServer(BackgroundServer):
+class ControllableTcpServer(StreamServer):
     """`replies` maps a request (found anywhere in what was received) to its answer, e.g. {"PING": "+PONG\\r\\n"}."""
 
     def __init__(self, replies: dict[str, str] | None = None, *, greeting: str | None = None) -> None:
@@ -30,12 +28,6 @@ class ControllableTcpServer(BackgroundServer):
         self.greeting = greeting
         self._connections = 0
         self._lock = threading.Lock()
-        self._server: QuietThreadingTCPServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "the server is not started"
-        return int(self._server.server_address[1])
 
     @property
     def target(self) -> str:
@@ -46,24 +38,6 @@ class ControllableTcpServer(BackgroundServer):
         """Connections handled so far; a client may be done before its connection is counted."""
         with self._lock:
             return self._connections
-
-    def start(self) -> Self:
-        owner = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                owner._handle(self.request)
-
-        server = self._server = QuietThreadingTCPServer((LOCALHOST, 0), Handler)
-        self._run_in_thread(lambda: serve_forever(server), "serve")
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        super().stop()
 
     def _handle(self, connection: socket.socket) -> None:
         with self._lock:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import socket
-import socketserver
 import ssl
 import threading
-from typing import Self
 
-from tests.servers.background import LOCALHOST, BackgroundServer, QuietThreadingTCPServer, serve_forever
+from tests.servers.background import LOCALHOST, StreamServer
 from tests.servers.certificates import CertificateFiles
 
 _CONNECTION_TIMEOUT_S = 10.0
 
 
-class TlsServer(BackgroundServer):
+class TlsServer(StreamServer):
     """Records the server names (SNI) clients asked for.
 
     A name is recorded while the server reads the ClientHello, so before any client can finish its handshake.
@@ -25,12 +23,6 @@ class TlsServer(BackgroundServer):
         self._lock = threading.Lock()
         self._context = self._server_context(certificate)
         self._server_names: list[str | None] = []
-        self._server: QuietThreadingTCPServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "the server is not started"
-        return int(self._server.server_address[1])
 
     @property
     def target(self) -> str:
@@ -46,24 +38,6 @@ class TlsServer(BackgroundServer):
         context = self._server_context(certificate)
         with self._lock:
             self._context = context
-
-    def start(self) -> Self:
-        owner = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                owner._handle(self.request)
-
-        server = self._server = QuietThreadingTCPServer((LOCALHOST, 0), Handler)
-        self._run_in_thread(lambda: serve_forever(server), "serve")
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        super().stop()
 
     def _server_context(self, certificate: CertificateFiles) -> ssl.SSLContext:
         context = certificate.server_context()
