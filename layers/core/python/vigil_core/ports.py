@@ -7,6 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from vigil_core.models.alerts import (
+    Alert,
+    AlertChange,
+    AlertingPolicy,
+    AlertRule,
+    AlertStatus,
+    AlertTransition,
+    GroupNotification,
+    GroupState,
+    Severity,
+    Silence,
+)
 from vigil_core.models.monitors import Monitor
 from vigil_core.models.probes import (
     CodeSyncState,
@@ -143,4 +155,113 @@ class TransitionPublisher(Protocol):
 class ShardQueue(Protocol):
     def send(self, shards: Sequence[ProbeShard], delay_s: int = 0) -> None:
         """Queue shards for probe workers, visible after `delay_s` seconds; raises if any was not queued."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    alerts: list[Alert]
+    cursor: str | None  # opaque; pass it back to get the next page, None on the last page
+
+
+class AlertStore(Protocol):
+    """Alerts (one item per fingerprint), notification groups, silences and the transitions outbox."""
+
+    def get(self, tenant_id: str, fingerprint: str) -> Alert | None: ...
+
+    def get_many(self, tenant_id: str, fingerprints: Sequence[str]) -> dict[str, Alert]: ...
+
+    def open_alerts(self, tenant_id: str) -> list[Alert]:
+        """Every pending, firing or acknowledged alert of the tenant."""
+        ...
+
+    def save(self, change: AlertChange) -> bool:
+        """Store `change.alert` only if the stored version is still `change.expected_version` (0: the
+        alert must not exist yet), together with its transition in the outbox. False on a conflict."""
+        ...
+
+    def mark_published(self, tenant_id: str, fingerprint: str, transition_ids: Sequence[str]) -> None:
+        """Remove transitions that reached the topic from the outbox."""
+        ...
+
+    def unpublished(self, limit: int = 100) -> list[AlertTransition]:
+        """Transitions stored but not yet published (a publisher crashed in between), oldest first."""
+        ...
+
+    def page(
+        self, tenant_id: str, status: AlertStatus | None, severity: Severity | None, limit: int, cursor: str | None
+    ) -> AlertPage:
+        """The tenant's alerts, most recently changed first; raises a 400 VigilError for a bad cursor."""
+        ...
+
+    def group_members(self, tenant_id: str, group_key: str) -> list[Alert]: ...
+
+    def get_group(self, tenant_id: str, group_key: str) -> GroupState | None: ...
+
+    def save_group(self, group: GroupState, expected_version: int) -> bool:
+        """Conditional on the stored version (0: must not exist). False on a conflict."""
+        ...
+
+    def delete_group(self, group: GroupState) -> bool:
+        """Delete if the stored version is still group.version."""
+        ...
+
+    def due_groups(self, now: datetime, limit: int = 500) -> list[GroupState]:
+        """Groups whose next flush is at or before `now`, across tenants."""
+        ...
+
+    def put_silence(self, silence: Silence) -> None: ...
+
+    def silences(self, tenant_id: str) -> list[Silence]:
+        """Every silence of the tenant that has not been expired for long, newest first."""
+        ...
+
+    def delete_silence(self, tenant_id: str, silence_id: str) -> bool: ...
+
+
+class AlertRuleRepository(Protocol):
+    """Alert rules and each tenant's alerting policy in the config table."""
+
+    def create(self, rule: AlertRule) -> None:
+        """Store a new rule; raises a 409 VigilError when the tenant already has one with its id."""
+        ...
+
+    def replace(self, rule: AlertRule) -> None: ...
+
+    def delete(self, rule: AlertRule) -> None: ...
+
+    def get(self, tenant_id: str, rule_id: str) -> AlertRule | None: ...
+
+    def list_for_tenant(self, tenant_id: str) -> list[AlertRule]: ...
+
+    def all_rules(self) -> list[AlertRule]:
+        """Every stored rule across tenants (for the minute's evaluation), ordered by tenant."""
+        ...
+
+    def get_policy(self, tenant_id: str) -> AlertingPolicy | None: ...
+
+    def put_policy(self, tenant_id: str, policy: AlertingPolicy) -> None: ...
+
+    def tenants_with_policy(self) -> list[str]:
+        """Tenants that stored a policy (their rule packs may apply even without rules of their own)."""
+        ...
+
+
+class AlertPublisher(Protocol):
+    def publish_transitions(self, transitions: Sequence[AlertTransition]) -> None:
+        """Publish to the alerts topic with kind=transition; raises if any was not published."""
+        ...
+
+    def publish_notification(self, notification: GroupNotification) -> None:
+        """Publish to the alerts topic with kind=notification; raises if it was not published."""
+        ...
+
+
+class EvaluationQueue(Protocol):
+    def request_evaluation(self, tenant_id: str, metrics: Sequence[str], at: datetime) -> None:
+        """Ask for the tenant's rules on these metrics to be evaluated now (after an ingest)."""
+        ...
+
+    def schedule_flush(self, tenant_id: str, group_key: str, delay_s: int) -> None:
+        """Ask for the group to be flushed in `delay_s` seconds (at most 900)."""
         ...
