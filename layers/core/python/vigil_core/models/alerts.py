@@ -608,3 +608,29 @@ class CustomAlertInput(BaseModel):
 def slug(name: str) -> str:
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
     return text or "rule"
+
+
+class MetricsWritten(BaseModel):
+    """Sent by ingest after a batch is stored: evaluate the tenant's rules on these metrics now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["metrics.written"] = "metrics.written"
+    tenant_id: str
+    metrics: tuple[str, ...]
+    at: AwareDatetime
+
+
+class FlushDue(BaseModel):
+    """Sent with a delay when a group is opened: its group_wait is over, notify it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["group.flush"] = "group.flush"
+    tenant_id: str
+    group_key: str
+
+
+EVALUATION_REQUEST: TypeAdapter[MetricsWritten | FlushDue] = TypeAdapter(
+    Annotated[MetricsWritten | FlushDue, Field(discriminator="kind")]
+)
