@@ -352,6 +352,7 @@ class Alert(BaseModel):
     status: AlertStatus
     severity: Severity
     labels: dict[str, str]  # rule labels, group labels, alertname and severity
+    group_labels: dict[str, str] = Field(default_factory=dict)  # the labels it was raised for (fingerprinted)
     annotations: Annotations = Annotations()
     value: float | None = None
     threshold: float | None = None
@@ -519,7 +520,8 @@ class AlertingPolicy(BaseModel):
     repeat_interval: Annotated[int, _seconds(7 * 86400)] = 4 * 3600
     inhibit_rules: tuple[InhibitRule, ...] = Field(default=DEFAULT_INHIBIT_RULES, max_length=50)
     maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), max_length=50)
-    rule_packs: tuple[Literal["default"], ...] = ("default",)
+    # Shipped rule packs this tenant evaluates besides its own rules (a rule of its own with the same id wins).
+    rule_packs: tuple[Literal["default"], ...] = ()
 
     @model_validator(mode="after")
     def _intervals(self) -> AlertingPolicy:

@@ -1,0 +1,271 @@
+"""Alert rules through the API, as code (alert-rules.yaml) and from shipped rule packs.
+
+A tenant's effective rules are its own rules plus the rules of the packs its policy enables; a rule of its
+own with a pack rule's id replaces that pack rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from vigil_core.errors import FieldProblem, VigilError, bad_request, conflict, not_found, validation_error
+from vigil_core.models.alerts import (
+    RULE_DEFINITION,
+    AlertingPolicy,
+    AlertRule,
+    ProbeRule,
+    RuleSource,
+    ThresholdRule,
+    rule_kind,
+)
+from vigil_core.models.tenants import TENANT_ID_PATTERN
+from vigil_core.ports import AlertRuleRepository
+from vigil_core.validation import problems_from
+
+RuleDefinition = ThresholdRule | ProbeRule
+_KINDS = ("threshold", "probe")
+
+
+def parse_rule(body: Any, *, field_prefix: str = "") -> RuleDefinition:
+    """A rule definition from JSON/YAML data, or a 400 naming each bad field."""
+    if not isinstance(body, Mapping):
+        raise bad_request(field_prefix.rstrip(".") or "body", "must be an object")
+    kind = body.get("kind", "threshold")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise bad_request(f"{field_prefix}kind", "must be threshold or probe")
+    try:
+        return RULE_DEFINITION.validate_python(rule_kind(dict(body)))
+    except ValidationError as exc:
+        problems = problems_from(exc, list_field="", drop_leading=1)  # the first location part is the kind
+        raise validation_error(
+            [
+                FieldProblem(
+                    f"{field_prefix}{p.field}" if p.field != "body" else field_prefix.rstrip(".") or "body",
+                    p.problem,
+                )
+                for p in problems
+            ]
+        ) from None
+
+
+@functools.cache
+def pack_rules(pack: str) -> tuple[RuleDefinition, ...]:
+    """A shipped rule pack (vigil_core/packs/<pack>.yaml), validated once per process."""
+    text = resources.files("vigil_core.packs").joinpath(f"{pack}.yaml").read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    return tuple(parse_rule(entry, field_prefix=f"{pack}.rules[{i}].") for i, entry in enumerate(document["rules"]))
+
+
+def effective_rules(
+    tenant_id: str, own: Sequence[AlertRule], policy: AlertingPolicy, epoch: datetime
+) -> list[AlertRule]:
+    """The tenant's enabled rules: its own, then the enabled packs' rules it has not replaced."""
+    by_id = {rule.id: rule for rule in own}
+    for pack in policy.rule_packs:
+        for definition in pack_rules(pack):
+            if definition.rule_id not in by_id:
+                by_id[definition.rule_id] = AlertRule(
+                    tenant_id=tenant_id,
+                    id=definition.rule_id,
+                    definition=definition,
+                    source=RuleSource.PACK,
+                    created_at=epoch,
+                    updated_at=epoch,
+                )
+    return [rule for rule in by_id.values() if rule.definition.enabled]
+
+
+class AlertRuleService:
+    def __init__(self, repository: AlertRuleRepository, clock: Callable[[], datetime]) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    def create(self, tenant_id: str, body: Any) -> AlertRule:
+        definition = parse_rule(body)
+        now = self._clock()
+        rule = AlertRule(
+            tenant_id=tenant_id, id=definition.rule_id, definition=definition, created_at=now, updated_at=now
+        )
+        self._repository.create(rule)
+        return rule
+
+    def replace(self, tenant_id: str, rule_id: str, body: Any) -> AlertRule:
+        """Replace a rule of the tenant's own, or override a pack rule by its id."""
+        existing = self._repository.get(tenant_id, rule_id)
+        if existing is not None and existing.source is RuleSource.CODE:
+            raise conflict(f"alert rule {rule_id!r} is defined in alert-rules.yaml; change it there and deploy")
+        if existing is None and rule_id not in self._pack_ids(tenant_id):
+            raise not_found(f"alert rule {rule_id!r} not found")
+        definition = parse_rule(body)
+        if definition.id is not None and definition.id != rule_id:
+            raise bad_request("id", f"does not match the rule in the path ({rule_id}); ids cannot change")
+        now = self._clock()
+        rule = AlertRule(
+            tenant_id=tenant_id,
+            id=rule_id,
+            definition=definition,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
+        if existing is None:
+            self._repository.create(rule)
+        else:
+            self._repository.replace(rule)
+        return rule
+
+    def delete(self, tenant_id: str, rule_id: str) -> None:
+        rule = self._repository.get(tenant_id, rule_id)
+        if rule is None:
+            if rule_id in self._pack_ids(tenant_id):
+                raise conflict(
+                    f"alert rule {rule_id!r} comes from a rule pack: replace it with enabled: false, "
+                    "or remove the pack from the alerting policy"
+                )
+            raise not_found(f"alert rule {rule_id!r} not found")
+        if rule.source is RuleSource.CODE:
+            raise conflict(f"alert rule {rule_id!r} is defined in alert-rules.yaml; remove it there and deploy")
+        self._repository.delete(rule)
+
+    def get(self, tenant_id: str, rule_id: str) -> AlertRule:
+        for rule in self.list(tenant_id):
+            if rule.id == rule_id:
+                return rule
+        raise not_found(f"alert rule {rule_id!r} not found")
+
+    def list(self, tenant_id: str) -> list[AlertRule]:
+        """Every rule the tenant has, including disabled ones and the enabled packs' rules."""
+        own = self._repository.list_for_tenant(tenant_id)
+        policy = self.policy(tenant_id)
+        own_ids = {rule.id for rule in own}
+        packs = [rule for rule in effective_rules(tenant_id, [], policy, self._clock()) if rule.id not in own_ids]
+        return sorted([*own, *packs], key=lambda rule: rule.id)
+
+    def policy(self, tenant_id: str) -> AlertingPolicy:
+        return self._repository.get_policy(tenant_id) or AlertingPolicy()
+
+    def put_policy(self, tenant_id: str, body: Any) -> AlertingPolicy:
+        if not isinstance(body, Mapping):
+            raise bad_request("body", "must be an object")
+        try:
+            policy = AlertingPolicy.model_validate(dict(body))
+        except ValidationError as exc:
+            raise validation_error(problems_from(exc, list_field="")) from None
+        self._repository.put_policy(tenant_id, policy)
+        return policy
+
+    def _pack_ids(self, tenant_id: str) -> set[str]:
+        return {definition.rule_id for pack in self.policy(tenant_id).rule_packs for definition in pack_rules(pack)}
+
+
+# -- alert rules as code ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRule:
+    tenant_id: str
+    definition: RuleDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSyncReport:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+def parse_rules_document(data: Any) -> list[CodeRule]:
+    """alert-rules.yaml: `rules: [{tenant: <id>, <rule definition>...}]`, or one error listing every bad
+    field as rules[i].field."""
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("rules") or [], list):
+        raise validation_error([FieldProblem("rules", "the document must be a mapping with a list `rules`")])
+    unknown = sorted(set(data) - {"rules"})
+    if unknown:
+        raise validation_error([FieldProblem(key, "unknown top-level key") for key in unknown])
+    rules: list[CodeRule] = []
+    problems: list[FieldProblem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(data.get("rules") or []):
+        where = f"rules[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(FieldProblem(where, "must be a mapping"))
+            continue
+        tenant = entry.get("tenant")
+        if not isinstance(tenant, str) or not re.fullmatch(TENANT_ID_PATTERN, tenant):
+            problems.append(FieldProblem(f"{where}.tenant", "is required: the id of the tenant the rule belongs to"))
+            continue
+        try:
+            definition = parse_rule({k: v for k, v in entry.items() if k != "tenant"}, field_prefix=f"{where}.")
+        except VigilError as exc:
+            problems.extend(exc.problems)
+            continue
+        key = (tenant, definition.rule_id)
+        if key in seen:
+            problems.append(FieldProblem(f"{where}.id", f"{key[1]!r} is already used by rules[{seen[key]}]"))
+            continue
+        seen[key] = index
+        rules.append(CodeRule(tenant, definition))
+    if problems:
+        raise validation_error(problems, message=f"alert rules document: {len(problems)} problem(s)")
+    return rules
+
+
+def rules_to_document(rules: Sequence[CodeRule]) -> dict[str, Any]:
+    """The normalized document (defaults filled in), as the stack ships it beside the evaluator."""
+    return {
+        "rules": [
+            {
+                "tenant": rule.tenant_id,
+                "id": rule.definition.rule_id,
+                **rule.definition.model_dump(mode="json", exclude={"id"}, by_alias=True),
+            }
+            for rule in rules
+        ]
+    }
+
+
+def sync_code_rules(
+    repository: AlertRuleRepository,
+    stored: Sequence[AlertRule],
+    rules: Sequence[CodeRule],
+    clock: Callable[[], datetime],
+) -> RuleSyncReport:
+    """Make the stored code rules equal the document's: create, replace (also an API rule the document now
+    claims) and delete the code rules it no longer has. `stored` is every stored rule (all tenants)."""
+    by_key = {(rule.tenant_id, rule.id): rule for rule in stored}
+    now = clock()
+    created = updated = deleted = 0
+    wanted: set[tuple[str, str]] = set()
+    for code_rule in rules:
+        key = (code_rule.tenant_id, code_rule.definition.rule_id)
+        wanted.add(key)
+        existing = by_key.get(key)
+        rule = AlertRule(
+            tenant_id=key[0],
+            id=key[1],
+            definition=code_rule.definition,
+            source=RuleSource.CODE,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
+        if existing is None:
+            repository.create(rule)
+            created += 1
+        elif existing.definition != rule.definition or existing.source is not RuleSource.CODE:
+            repository.replace(rule)
+            updated += 1
+    for key, existing in by_key.items():
+        if existing.source is RuleSource.CODE and key not in wanted:
+            repository.delete(existing)
+            deleted += 1
+    return RuleSyncReport(created, updated, deleted)
