@@ -19,6 +19,7 @@ if str(INFRA_DIR) not in sys.path:
 
 from vigil_infra.application import build_app  # noqa: E402  # needs the sys.path entry above
 from vigil_infra.config import InvalidStackContextError  # noqa: E402
+from vigil_infra.constructs.alerting import InvalidAlertRulesFileError  # noqa: E402
 from vigil_infra.constructs.layers import DependenciesLayerNotBuiltError  # noqa: E402
 from vigil_infra.constructs.probes import InvalidMonitorsFileError  # noqa: E402
 
@@ -28,7 +29,12 @@ def main() -> None:
     outdir = None if os.environ.get("CDK_OUTDIR") else str(PROJECT_ROOT / "cdk.out")
     try:
         vigil = build_app(PROJECT_ROOT, outdir=outdir)
-    except (InvalidStackContextError, DependenciesLayerNotBuiltError, InvalidMonitorsFileError) as error:
+    except (
+        InvalidStackContextError,
+        DependenciesLayerNotBuiltError,
+        InvalidMonitorsFileError,
+        InvalidAlertRulesFileError,
+    ) as error:
         # A setup mistake, not a bug: the message says what to fix, a traceback would only bury it.
         raise SystemExit(f"vigil: {error}") from None
     vigil.app.synth()

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
+from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.services.auth import Authenticator
 from vigil_core.services.ingest import IngestDependencies, Retention, submit_batch
@@ -34,6 +35,9 @@ def build_dependencies() -> IngestDependencies:
             settings.metrics_ttl_minute_days, settings.metrics_ttl_hour_days, settings.metrics_ttl_day_days
         ),
         idempotency=PowertoolsIdempotencyGuard(settings.idempotency_table_name),
+        evaluation=SqsEvaluationQueue(settings.alert_evaluation_queue_url)
+        if settings.alert_evaluation_queue_url
+        else None,
     )
 
 

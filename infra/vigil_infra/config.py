@@ -30,6 +30,7 @@ API_THROTTLE_KEY: Final = "vigil:apiThrottle"
 LOG_RETENTION_DAYS_KEY: Final = "vigil:logRetentionDays"
 DEPENDENCIES_LAYER_PATH_KEY: Final = "vigil:dependenciesLayerPath"
 MONITORS_FILE_KEY: Final = "vigil:monitorsFile"
+ALERT_RULES_FILE_KEY: Final = "vigil:alertRulesFile"
 PROBES_KEY: Final = "vigil:probes"
 
 CONTEXT_KEYS: Final = (
@@ -39,6 +40,7 @@ CONTEXT_KEYS: Final = (
     LOG_RETENTION_DAYS_KEY,
     DEPENDENCIES_LAYER_PATH_KEY,
     MONITORS_FILE_KEY,
+    ALERT_RULES_FILE_KEY,
     PROBES_KEY,
 )
 
@@ -152,6 +154,8 @@ class StackConfig(_FrozenModel):
     dependencies_layer_path: Path = Field(alias=DEPENDENCIES_LAYER_PATH_KEY)
     # Relative to the repository root; an empty string deploys no monitors as code.
     monitors_file: str = Field(alias=MONITORS_FILE_KEY)
+    # Relative to the repository root; an empty string deploys no alert rules as code.
+    alert_rules_file: str = Field(alias=ALERT_RULES_FILE_KEY)
     probes: ProbeOptions = Field(alias=PROBES_KEY)
 
     @field_validator("metrics_ttl_days", "api_throttle", "probes", mode="before")

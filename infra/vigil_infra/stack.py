@@ -1,4 +1,4 @@
-"""The vigil stack: wires storage, layers, the API (metrics and monitors) and the probes together."""
+"""The vigil stack: wires storage, layers, the API (metrics, monitors, alerts), probes and alerting together."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from vigil_infra.config import StackConfig
+from vigil_infra.constructs.alerting import Alerting
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
@@ -45,7 +46,27 @@ class VigilStack(Stack):
             api=self.ingest_api,
         )
         self.probes = Probes(self, "Probes", config=config, storage=self.storage, layers=self.layers, paths=paths)
+        self.alerting = Alerting(
+            self,
+            "Alerting",
+            config=config,
+            storage=self.storage,
+            layers=self.layers,
+            paths=paths,
+            api=self.ingest_api,
+            probes=self.probes,
+        )
+        # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
+        ingest = self.ingest_api.ingest_function.function
+        ingest.add_environment("ALERT_EVALUATION_QUEUE_URL", self.alerting.evaluation_queue.queue_url)
+        self.alerting.evaluation_queue.grant_send_messages(ingest)
         self._build_outputs()
 
     def _build_outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.ingest_api.url, description="Base URL of the vigil API stage")
+        CfnOutput(
+            self,
+            "AlertsTopicArn",
+            value=self.alerting.topic.topic_arn,
+            description="SNS topic of alert transitions and grouped notifications",
+        )

@@ -19,6 +19,9 @@ from typing import Any
 from vigil_cli.local.errors import BackendError
 
 LOOPBACK = "127.0.0.1"
+_moto_dynamodb_lock = threading.Lock()
+_patch_lock = threading.Lock()
+_moto_dynamodb_serialized = False
 
 
 def _post_json(url: str, payload: Any) -> Any:
@@ -49,6 +52,32 @@ def enable_step_functions_execution(endpoint_url: str) -> None:
     _post_json(f"{endpoint_url}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
 
 
+def serialize_moto_dynamodb() -> None:
+    """Make moto handle one DynamoDB request at a time, process-wide (idempotent).
+
+    DynamoDB applies each write or transaction atomically with its condition, so of two writers conditioned on
+    the same version exactly one wins. moto 5.2.5 does not under concurrent threads (its server's, or a test's
+    under mock_aws): it evaluates a condition and writes in separate steps, and a cancelled transaction puts
+    back a copy of the whole table taken before it, dropping whatever other threads wrote meanwhile. Holding
+    one lock around every DynamoDB action restores DynamoDB's serial behaviour for the conditions code relies
+    on; the other services are left concurrent.
+    """
+    global _moto_dynamodb_serialized  # noqa: PLW0603 - the patch is process-wide, like moto's backends
+    from moto.dynamodb.responses import DynamoHandler  # heavy import, only when moto is embedded
+
+    with _patch_lock:
+        if _moto_dynamodb_serialized:
+            return
+        unlocked = DynamoHandler.call_action
+
+        def call_action(self: DynamoHandler) -> Any:
+            with _moto_dynamodb_lock:
+                return unlocked(self)
+
+        DynamoHandler.call_action = call_action  # type: ignore[method-assign]  # the patch itself
+        _moto_dynamodb_serialized = True
+
+
 def _knock(host: str, port: int) -> None:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
         pass
@@ -71,6 +100,7 @@ class EmbeddedMoto:
 
         # verbose=False only silences the banner; werkzeug still logs every request to stderr.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        serialize_moto_dynamodb()
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         try:
             server.start()

@@ -34,6 +34,8 @@ class IngestSettings(TableSettings):
     metrics_ttl_minute_days: int = Field(gt=0, le=3650)
     metrics_ttl_hour_days: int = Field(gt=0, le=3650)
     metrics_ttl_day_days: int = Field(gt=0, le=3650)
+    # Empty: rules on the pushed metrics wait for the minute's evaluation instead of running at once.
+    alert_evaluation_queue_url: str = ""
 
 
 class QuerySettings(TableSettings):
@@ -74,3 +76,18 @@ class ProbeSettings(ProbeTableSettings):
     probe_canary_url: str = ""
     # The monitors.yaml the stack was deployed with, normalized to JSON beside the scheduler's handler.
     monitors_file: str = ""
+
+
+class AlertApiSettings(FunctionSettings):
+    config_table_name: str = Field(min_length=3)
+    alerts_table_name: str = Field(min_length=3)
+    alerts_topic_arn: str = Field(min_length=20)
+    alert_evaluation_queue_url: str = Field(min_length=8)
+
+
+class AlertEvaluatorSettings(AlertApiSettings):
+    metrics_table_name: str = Field(min_length=3)
+    probes_table_name: str = Field(min_length=3)
+    sla_windows_table_name: str = Field(min_length=3)
+    # The alert-rules.yaml the stack was deployed with, normalized to JSON beside the evaluator's handler.
+    alert_rules_file: str = ""

@@ -15,6 +15,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 _CLIENT_CONFIG = Config(
@@ -44,4 +45,9 @@ def dynamodb_client() -> DynamoDBClient:
 
 def sqs_client() -> SQSClient:
     client: SQSClient = _client("sqs", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def sns_client() -> SNSClient:
+    client: SNSClient = _client("sns", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from vigil_core.errors import unauthorized
 from vigil_core.models.tenants import hash_api_key
@@ -28,6 +29,18 @@ def api_key_from_headers(headers: Mapping[str, str]) -> str:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    tenant_id: str
+    key_id: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        """Who did something, as recorded on alerts: the key's label, else its id."""
+        return f"api-key:{self.label or self.key_id}"
+
+
 class Authenticator:
     """Resolves keys to tenants, remembering answers briefly so a warm function skips the lookup.
 
@@ -43,10 +56,13 @@ class Authenticator:
         self.directory = directory
         self.cache_seconds = cache_seconds
         self._monotonic = monotonic
-        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache: dict[str, tuple[Caller, float]] = {}
         self._lock = threading.Lock()
 
     def tenant_for(self, headers: Mapping[str, str]) -> str:
+        return self.caller_for(headers).tenant_id
+
+    def caller_for(self, headers: Mapping[str, str]) -> Caller:
         key_hash = hash_api_key(api_key_from_headers(headers))
         now = self._monotonic()
         with self._lock:
@@ -56,6 +72,7 @@ class Authenticator:
         api_key = self.directory.find_api_key(key_hash)
         if api_key is None or not api_key.active:
             raise unauthorized("unknown or revoked API key")
+        caller = Caller(api_key.tenant_id, api_key.key_id, api_key.label)
         with self._lock:
-            self._cache[key_hash] = (api_key.tenant_id, now + self.cache_seconds)
-        return api_key.tenant_id
+            self._cache[key_hash] = (caller, now + self.cache_seconds)
+        return caller

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,10 +15,11 @@ from vigil_core.errors import bad_request, payload_too_large, unavailable, unsup
 from vigil_core.models.http import ApiRequest
 from vigil_core.models.metrics import MetricBatch
 from vigil_core.models.rollups import Resolution, aggregate
-from vigil_core.ports import IdempotencyGuard, RollupStore, StoreUnavailableError
+from vigil_core.ports import EvaluationQueue, IdempotencyGuard, RollupStore, StoreUnavailableError
 from vigil_core.services.auth import Authenticator
 from vigil_core.validation import to_vigil_error
 
+logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DAY_SECONDS = 86400
@@ -58,6 +60,8 @@ class IngestDependencies:
     store: RollupStore
     retention: Retention
     idempotency: IdempotencyGuard
+    # Asks for the tenant's rules on the pushed metrics to run at once; None leaves it to the minute's run.
+    evaluation: EvaluationQueue | None = None
 
 
 def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -> IngestOutcome:
@@ -85,10 +89,24 @@ def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -
             ) from exc
 
     if client_key is None:
-        return IngestOutcome(result=IngestResult.model_validate(store()), replayed=False)
-    payload_hash = hashlib.sha256(raw).hexdigest()
-    result, replayed = deps.idempotency.run_once(tenant_id, client_key, payload_hash, store)
-    return IngestOutcome(result=IngestResult.model_validate(result), replayed=replayed)
+        outcome = IngestOutcome(result=IngestResult.model_validate(store()), replayed=False)
+    else:
+        payload_hash = hashlib.sha256(raw).hexdigest()
+        result, replayed = deps.idempotency.run_once(tenant_id, client_key, payload_hash, store)
+        outcome = IngestOutcome(result=IngestResult.model_validate(result), replayed=replayed)
+    if not outcome.replayed:
+        request_evaluation(deps.evaluation, tenant_id, batch, now)
+    return outcome
+
+
+def request_evaluation(queue: EvaluationQueue | None, tenant_id: str, batch: MetricBatch, now: datetime) -> None:
+    """Best effort: the batch is stored either way, and the minute's evaluation covers a lost request."""
+    if queue is None:
+        return
+    try:
+        queue.request_evaluation(tenant_id, sorted({point.name for point in batch.points}), now)
+    except Exception:
+        logger.warning("could not request an alert evaluation", exc_info=True, extra={"tenant_id": tenant_id})
 
 
 def check_content_type(content_type: str | None) -> None:
