@@ -204,6 +204,8 @@ def test_the_write_count_grows_with_series_minutes_not_points(api: httpx.Client,
 def test_the_template_in_use_is_the_one_the_cdk_app_synthesizes(cloud: LocalCloud) -> None:
     assert cloud.template_path is not None and cloud.template_path.name == "Vigil.template.json"
     assert sorted(cloud.functions.names()) == [
+        "alert-evaluator",
+        "alerts",
         "heartbeat",
         "ingest",
         "monitors",

@@ -37,21 +37,29 @@ def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedu
     worker = cloud.functions.get("probe-worker")
     scheduler = cloud.functions.get("probe-scheduler")
     # When LocalStack is asked about the worker's event source mapping
-    [mapping_id] = _of_type(cloud, "AWS::Lambda::EventSourceMapping").values()
-    mapping = lambda_client.get_event_source_mapping(UUID=mapping_id)
+    mappings = [
+        lambda_client.get_event_source_mapping(UUID=mapping_id)
+        for mapping_id in _of_type(cloud, "AWS::Lambda::EventSourceMapping").values()
+    ]
+    [mapping] = [m for m in mappings if m["FunctionArn"].endswith(f":function:{worker.name}")]
     # Then it exists as the template says (one shard per invocation, partial batch responses) but is disabled
     assert mapping["FunctionArn"].endswith(f":function:{worker.name}")
     assert mapping["EventSourceArn"] == cloud.attribute(_shard_queue(cloud), "Arn")
     assert (mapping["BatchSize"], mapping["FunctionResponseTypes"]) == (1, ["ReportBatchItemFailures"])
     assert mapping["State"] == "Disabled"
-    # And the six schedule rules carry the interval and the scheduled time to the scheduler, but are disabled
+    # And every event source mapping (the alert evaluator's too) is disabled
+    assert {m["State"] for m in mappings} == {"Disabled"}
+    # And the six probe schedule rules carry the interval and the scheduled time to the scheduler, but are
+    # disabled (as is the alert evaluator's minute rule)
     rules = [events.describe_rule(Name=name) for name in _of_type(cloud, "AWS::Events::Rule").values()]
-    assert len(rules) == 6
+    assert len(rules) == 7
     assert {rule["State"] for rule in rules} == {"DISABLED"}
     intervals = set()
     for rule in rules:
         [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-        assert target["Arn"].endswith(f":function:{scheduler.name}")
+        if not target["Arn"].endswith(f":function:{scheduler.name}"):
+            assert target["Arn"].endswith(f":function:{cloud.functions.get('alert-evaluator').name}")
+            continue
         transformer = target["InputTransformer"]
         assert transformer["InputPathsMap"] == {"time": "$.time"}
         intervals.add(json.loads(transformer["InputTemplate"].replace("<time>", '"2026-11-22T18:00:00Z"'))["interval"])
@@ -68,9 +76,12 @@ def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedu
         if resource["Type"] in ("AWS::Events::Rule", "AWS::Lambda::EventSourceMapping")
     }
     assert switches == {("AWS::Events::Rule", "DISABLED"), ("AWS::Lambda::EventSourceMapping", "False")}
-    # And the local scheduler has all six rules, and one local poller runs the worker
-    assert len(cloud.scheduler.rules) == 6
-    assert [(poller.mapping.function.name, poller.mapping.enabled) for poller in cloud.pollers] == [(worker.name, True)]
+    # And the local scheduler has all seven rules, and local pollers run the worker and the evaluator
+    assert len(cloud.scheduler.rules) == 7
+    evaluator = cloud.functions.get("alert-evaluator")
+    assert sorted((poller.mapping.function.name, poller.mapping.enabled) for poller in cloud.pollers) == sorted(
+        [(worker.name, True), (evaluator.name, True), (evaluator.name, True)]
+    )
 
 
 def test_queues_have_their_dead_letter_queues_and_the_config_table_its_index(
@@ -92,8 +103,8 @@ def test_queues_have_their_dead_letter_queues_and_the_config_table_its_index(
         assert attributes["SqsManagedSseEnabled"] == "true", variable
     # And the config table has the scheduler's index of monitors by interval class
     table = dynamodb.describe_table(TableName=scheduler_environment["CONFIG_TABLE_NAME"])["Table"]
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by-interval" and index["IndexStatus"] == "ACTIVE"
+    [index] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == "by-interval"]
+    assert index["IndexStatus"] == "ACTIVE"
     assert [key["AttributeName"] for key in index["KeySchema"]] == ["gsi1pk", "gsi1sk"]
 
 
