@@ -48,3 +48,16 @@ def create_demo_tenant(cloud: LocalCloud) -> DemoTenant:
         )
     )
     return DemoTenant(tenant_id=DEMO_TENANT_ID, api_key=issued.plaintext)
+
+
+def enable_default_rule_pack(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> bool:
+    """Turn on the shipped default rule pack for the tenant, unless it already has an alerting policy (a
+    kept backend's policy is the user's). Returns whether it did."""
+    from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
+    from vigil_core.models.alerts import AlertingPolicy
+
+    rules = DynamoDbAlertRuleRepository(cloud.functions.get("alerts").environment["CONFIG_TABLE_NAME"])
+    if rules.get_policy(tenant_id) is not None:
+        return False
+    rules.put_policy(tenant_id, AlertingPolicy(rule_packs=("default",)))
+    return True

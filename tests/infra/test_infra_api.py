@@ -1,4 +1,4 @@
-"""The REST API: routes and integrations, stage throttling, logging and tracing, the URL output."""
+"""The REST API: routes and integrations, stage throttling, logging and tracing, the stack outputs."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
     monitors, heartbeat = (
         vigil.logical_id(f.function) for f in (monitors_api.monitors_function, monitors_api.heartbeat_function)
     )
+    alerts = vigil.logical_id(vigil.stack.alerting.api_function.function)
     return {
         ("POST", "/v1/metrics"): ingest,
         ("GET", "/v1/metrics/{name}"): query,
@@ -51,14 +52,31 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("GET", "/v1/monitors/{id}/results"): monitors,
         ("GET", "/v1/heartbeats/{token}"): heartbeat,
         ("POST", "/v1/heartbeats/{token}"): heartbeat,
+        ("GET", "/v1/alerts"): alerts,
+        ("POST", "/v1/alerts"): alerts,
+        ("GET", "/v1/alerts/{id}"): alerts,
+        ("POST", "/v1/alerts/{id}/acknowledge"): alerts,
+        ("POST", "/v1/alerts/{id}/resolve"): alerts,
+        ("GET", "/v1/silences"): alerts,
+        ("POST", "/v1/silences"): alerts,
+        ("DELETE", "/v1/silences/{id}"): alerts,
+        ("GET", "/v1/alert-rules"): alerts,
+        ("POST", "/v1/alert-rules"): alerts,
+        ("GET", "/v1/alert-rules/{id}"): alerts,
+        ("PUT", "/v1/alert-rules/{id}"): alerts,
+        ("DELETE", "/v1/alert-rules/{id}"): alerts,
+        ("GET", "/v1/alerting-policy"): alerts,
+        ("PUT", "/v1/alerting-policy"): alerts,
     }
 
 
-def test_exactly_the_metrics_monitors_and_heartbeat_routes_with_proxy_integrations(vigil: SynthesizedVigil) -> None:
+def test_exactly_the_metrics_monitors_heartbeat_and_alerting_routes_with_proxy_integrations(
+    vigil: SynthesizedVigil,
+) -> None:
     # Given every method in the template, keyed by verb and full path
     routes = _routes(vigil)
     expected_targets = _expected_routes(vigil)
-    # Then the routes are exactly metrics ingest and query, the monitors API and heartbeats
+    # Then the routes are exactly metrics ingest and query, the monitors API, heartbeats and the alerting API
     assert set(routes) == set(expected_targets)
     for route, target_function in expected_targets.items():
         integration = routes[route]["Integration"]
@@ -73,7 +91,8 @@ def test_exactly_the_metrics_monitors_and_heartbeat_routes_with_proxy_integratio
 
 
 def test_api_gateway_may_invoke_each_function_only_from_the_deployed_stage(vigil: SynthesizedVigil) -> None:
-    # Given the permissions API Gateway holds (the probe scheduler's, for EventBridge, are in test_infra_probes)
+    # Given the permissions API Gateway holds (EventBridge's, for the probe scheduler and the alert evaluator, are
+    # in test_infra_probes)
     permissions = [
         p["Properties"]
         for p in vigil.of_type("AWS::Lambda::Permission").values()
@@ -149,12 +168,15 @@ def test_api_gateway_account_can_write_execution_logs(vigil: SynthesizedVigil) -
     assert role["DeletionPolicy"] == account["DeletionPolicy"] == "Retain"
 
 
-def test_stack_outputs_the_api_url_once(vigil: SynthesizedVigil) -> None:
+def test_stack_outputs_the_api_url_and_the_alerts_topic_arn_once_each(vigil: SynthesizedVigil) -> None:
     # Given the stack outputs
     outputs = vigil.template.to_json()["Outputs"]
     api = vigil.stack.ingest_api
-    # Then the only output is ApiUrl, built from this API and its stage
-    assert list(outputs) == ["ApiUrl"]
+    # Then there are exactly two: ApiUrl and AlertsTopicArn
+    assert list(outputs) == ["ApiUrl", "AlertsTopicArn"]
+    # And ApiUrl is built from this API and its stage
     url_parts = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
     assert {"Ref": vigil.logical_id(api.rest_api)} in url_parts
     assert {"Ref": vigil.logical_id(api.rest_api.deployment_stage)} in url_parts
+    # And AlertsTopicArn is the alerts topic's ARN (a topic's Ref), for subscribers to find it
+    assert outputs["AlertsTopicArn"]["Value"] == {"Ref": vigil.logical_id(vigil.stack.alerting.topic)}

@@ -1,6 +1,7 @@
 """Lambda functions: runtime, packaging, logging, tracing, environment and their own roles.
 
-The monitors API's and the probes' environments are checked in test_infra_monitors_api and test_infra_probes."""
+The monitors API's, the probes' and the alerting functions' environments are checked in test_infra_monitors_api,
+test_infra_probes and test_infra_alerting."""
 
 from __future__ import annotations
 
@@ -19,8 +20,20 @@ POWERTOOLS_ENVIRONMENT = {
 }
 
 
-FUNCTION_NAMES = ["ingest", "query", "monitors", "heartbeat", "probe-scheduler", "probe-worker"]
+FUNCTION_NAMES = [
+    "ingest",
+    "query",
+    "monitors",
+    "heartbeat",
+    "probe-scheduler",
+    "probe-worker",
+    "alert-evaluator",
+    "alerts",
+]
 PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
+# A whole minute's evaluation of every tenant's rules (and the outbox and due groups) may take longer than an
+# API answer; its queues hide a message for six times this.
+ALERT_EVALUATOR_TIMEOUT_SECONDS = 60
 
 
 def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
@@ -32,12 +45,14 @@ def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
         "heartbeat": stack.monitors_api.heartbeat_function,
         "probe-scheduler": stack.probes.scheduler,
         "probe-worker": stack.probes.worker,
+        "alert-evaluator": stack.alerting.evaluator,
+        "alerts": stack.alerting.api_function,
     }
 
 
-def test_there_are_exactly_the_six_functions(vigil: SynthesizedVigil) -> None:
-    # Given the stack / When counting functions / Then only the API's four and the probes' two exist (no helper
-    # Lambdas such as the LogRetention custom resource)
+def test_there_are_exactly_the_eight_functions(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When counting functions / Then only the API's four, the probes' two and alerting's two
+    # (the evaluator and the alerts API) exist (no helper Lambdas such as the LogRetention custom resource)
     vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
     assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
@@ -53,9 +68,12 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == "handler.handler"
-    # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU
+    # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU, and the
+    # alert evaluator a minute on 512 MB
     if name in PROBE_FUNCTIONS:
         assert (properties["MemorySize"], properties["Timeout"]) == (1769, vigil.stack.config.probes.timeout_seconds)
+    elif name == "alert-evaluator":
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, ALERT_EVALUATOR_TIMEOUT_SECONDS)
     else:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group
@@ -70,8 +88,9 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     }
 
 
-# The probe scheduler's asset also holds monitors.json (test_infra_probes).
-@pytest.mark.parametrize("name", sorted(set(FUNCTION_NAMES) - {"probe-scheduler"}))
+# The probe scheduler's asset also holds monitors.json (test_infra_probes), the alert evaluator's
+# alert-rules.json (test_infra_alerting).
+@pytest.mark.parametrize("name", sorted(set(FUNCTION_NAMES) - {"probe-scheduler", "alert-evaluator"}))
 def test_function_code_is_its_own_functions_folder(vigil: SynthesizedVigil, name: str) -> None:
     # Given asset metadata (the emulator finds handler code through it)
     resource = vigil.resource(_functions(vigil)[name].function)
@@ -101,21 +120,23 @@ def test_layers_target_python313_on_arm64(vigil: SynthesizedVigil) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "table_variables"),
+    ("name", "resource_variables"),
     [
         (
             "ingest",
             {
-                "CONFIG_TABLE_NAME": "config_table",
-                "METRICS_TABLE_NAME": "metrics_table",
-                "IDEMPOTENCY_TABLE_NAME": "idempotency_table",
+                "CONFIG_TABLE_NAME": "storage.config_table",
+                "METRICS_TABLE_NAME": "storage.metrics_table",
+                "IDEMPOTENCY_TABLE_NAME": "storage.idempotency_table",
+                # Rules on the pushed metrics are evaluated at once, not at the next minute.
+                "ALERT_EVALUATION_QUEUE_URL": "alerting.evaluation_queue",
             },
         ),
-        ("query", {"CONFIG_TABLE_NAME": "config_table", "METRICS_TABLE_NAME": "metrics_table"}),
+        ("query", {"CONFIG_TABLE_NAME": "storage.config_table", "METRICS_TABLE_NAME": "storage.metrics_table"}),
     ],
 )
 def test_function_environment_is_exactly_what_its_settings_read(
-    vigil: SynthesizedVigil, name: str, table_variables: dict[str, str]
+    vigil: SynthesizedVigil, name: str, resource_variables: dict[str, str]
 ) -> None:
     # Given one function's environment
     variables = vigil.properties(_functions(vigil)[name].function)["Environment"]["Variables"]
@@ -129,15 +150,16 @@ def test_function_environment_is_exactly_what_its_settings_read(
         if name == "ingest"
         else {}
     )
-    # Then it holds exactly the Powertools settings, its table names and (ingest only) the TTL days
-    assert set(variables) == {"POWERTOOLS_SERVICE_NAME", *POWERTOOLS_ENVIRONMENT, *table_variables, *ttl_variables}
+    # Then it holds exactly the Powertools settings, its resources and (ingest only) the TTL days
+    assert set(variables) == {"POWERTOOLS_SERVICE_NAME", *POWERTOOLS_ENVIRONMENT, *resource_variables, *ttl_variables}
     assert variables["POWERTOOLS_SERVICE_NAME"] == f"vigil-{name}"
     assert {key: variables[key] for key in POWERTOOLS_ENVIRONMENT} == POWERTOOLS_ENVIRONMENT
     assert {key: variables[key] for key in ttl_variables} == ttl_variables
-    # And each table variable names the right table (not just any table)
-    storage = vigil.stack.storage
-    for variable, table_attribute in table_variables.items():
-        assert referenced_logical_id(variables[variable]) == vigil.logical_id(getattr(storage, table_attribute))
+    # And each resource variable names the right table or queue (not just any; a queue's Ref is its URL)
+    for variable, attribute_path in resource_variables.items():
+        construct_name, attribute = attribute_path.split(".")
+        resource = getattr(getattr(vigil.stack, construct_name), attribute)
+        assert variables[variable] == {"Ref": vigil.logical_id(resource)}, variable
 
 
 def test_log_groups_keep_logs_for_the_configured_retention(vigil: SynthesizedVigil) -> None:

@@ -17,6 +17,8 @@ WRITE_ACTIONS = {
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# What Queue.grant_send_messages grants: sending, and finding the queue; never receiving or deleting.
+QUEUE_SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 
 
 def _actions_on(grants: set[tuple[str, str]], target: str) -> set[str]:
@@ -61,14 +63,27 @@ def test_query_only_reads_and_never_touches_idempotency(vigil: SynthesizedVigil)
     assert not _actions_on(grants, tables["idempotency"])
 
 
+def test_ingest_may_only_send_to_the_alert_evaluation_queue(vigil: SynthesizedVigil) -> None:
+    # Given the ingest function's grants on the alert evaluation queue
+    grants = _role_grants(vigil, "ingest_function")
+    queue = vigil.logical_id(vigil.stack.alerting.evaluation_queue)
+    # Then it may ask for the pushed metrics' rules to be evaluated, and do nothing else with the queue
+    assert _actions_on(grants, queue) == QUEUE_SEND_ACTIONS
+    # And it touches no other queue and no topic
+    assert {target for action, target in grants if action.startswith("sqs:")} == {queue}
+    assert not [action for action, _ in grants if action.startswith("sns:")]
+
+
 @pytest.mark.parametrize("function_attribute", ["ingest_function", "query_function"])
 def test_role_may_do_nothing_beyond_its_tables_log_group_and_xray(
     vigil: SynthesizedVigil, function_attribute: str
 ) -> None:
-    # Given one function's grants
+    # Given one function's grants (ingest's also reach the alert evaluation queue)
     function = getattr(vigil.stack.ingest_api, function_attribute)
     grants = _role_grants(vigil, function_attribute)
     allowed_targets = {*_table_ids(vigil).values(), vigil.logical_id(function.log_group)}
+    if function_attribute == "ingest_function":
+        allowed_targets.add(vigil.logical_id(vigil.stack.alerting.evaluation_queue))
     # Then logs go only to its own log group
     assert {action for action, target in grants if action.startswith("logs:")} == LOG_ACTIONS
     assert _actions_on(grants, vigil.logical_id(function.log_group)) == LOG_ACTIONS
@@ -79,5 +94,5 @@ def test_role_may_do_nothing_beyond_its_tables_log_group_and_xray(
         if statement["Resource"] == "*"
     ]
     assert [set(statement["Action"]) for statement in wildcard_statements] == [XRAY_ACTIONS]
-    # And every other grant names one of its tables or its log group
+    # And every other grant names one of its tables, its log group or (ingest) the evaluation queue
     assert {target for _, target in grants} - {'"*"'} <= allowed_targets

@@ -21,6 +21,8 @@ FUNCTION_PATHS = (
     "Vigil/MonitorsApi/HeartbeatFunction",
     "Vigil/Probes/SchedulerFunction",
     "Vigil/Probes/WorkerFunction",
+    "Vigil/Alerting/EvaluatorFunction",
+    "Vigil/Alerting/AlertsFunction",
 )
 METHOD_PATHS = tuple(
     f"Vigil/IngestApi/RestApi/Default/v1/{method}"
@@ -35,12 +37,30 @@ METHOD_PATHS = tuple(
         "monitors/{id}/results/GET",
         "heartbeats/{token}/POST",
         "heartbeats/{token}/GET",
+        "alerts/GET",
+        "alerts/POST",
+        "alerts/{id}/GET",
+        "alerts/{id}/acknowledge/POST",
+        "alerts/{id}/resolve/POST",
+        "silences/GET",
+        "silences/POST",
+        "silences/{id}/DELETE",
+        "alert-rules/GET",
+        "alert-rules/POST",
+        "alert-rules/{id}/GET",
+        "alert-rules/{id}/PUT",
+        "alert-rules/{id}/DELETE",
+        "alerting-policy/GET",
+        "alerting-policy/PUT",
     )
 )
 
 # The reviewed list. Adding one means writing its reason in the construct and adding it here.
 # Per function: L1 (python3.13 pinned with the layer) and IAM5 (X-Ray's Resource *); per method: APIG4 and
 # COG4 (the functions authenticate API keys; a heartbeat's token is its own credential).
+# Not on it: an SNS2 (topic without KMS) acknowledgment on the alerts topic. The AwsSolutions pack of cdk-nag 3
+# has no SNS2 rule (its SNS rule is SNS3, publishing without TLS, which enforce_ssl satisfies), so such an
+# acknowledgment suppresses nothing and test_every_acknowledgment_suppresses_a_real_finding reports it as stale.
 EXPECTED_ACKNOWLEDGMENTS = {
     *{("AwsSolutions-L1", f"{function}/Resource/Resource") for function in FUNCTION_PATHS},
     *{("AwsSolutions-IAM5[Resource::*]", f"{function}/Role/DefaultPolicy/Resource") for function in FUNCTION_PATHS},

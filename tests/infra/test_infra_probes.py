@@ -67,6 +67,11 @@ def _delivered(target: JsonObject) -> Any:
     return json.loads(text)
 
 
+def _probe_rules(vigil: SynthesizedVigil) -> dict[str, JsonObject]:
+    """The probes' schedule rules by logical id (alerting's minute rule is the template's only other rule)."""
+    return {vigil.logical_id(rule): vigil.resource(rule) for rule in vigil.stack.probes.rules}
+
+
 def _queue_ids(vigil: SynthesizedVigil) -> dict[str, str]:
     probes = vigil.stack.probes
     return {
@@ -103,8 +108,10 @@ def _index_resource(resource: Any) -> str | None:
 
 
 def test_one_schedule_rule_per_interval_class_fires_the_scheduler(vigil: SynthesizedVigil) -> None:
-    # Given every EventBridge rule in the template
-    rules = vigil.of_type("AWS::Events::Rule")
+    # Given the probes' EventBridge rules, which with alerting's minute rule (it hands the evaluator the raw
+    # scheduled event, see test_infra_alerting) are every rule in the template
+    rules = _probe_rules(vigil)
+    assert set(vigil.of_type("AWS::Events::Rule")) == set(rules) | {vigil.logical_id(vigil.stack.alerting.schedule)}
     scheduler_id = vigil.logical_id(vigil.stack.probes.scheduler.function)
     # When reading what each delivers to its one target
     by_interval: dict[int, JsonObject] = {}
@@ -138,10 +145,10 @@ def _scheduler_handler(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 def test_what_a_rule_delivers_is_what_the_scheduler_and_the_sample_event_expect(
     vigil: SynthesizedVigil, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given what the one-minute rule delivers
+    # Given what the probes' one-minute rule delivers
     [one_minute] = [
         _delivered(rule["Properties"]["Targets"][0])
-        for rule in vigil.of_type("AWS::Events::Rule").values()
+        for rule in _probe_rules(vigil).values()
         if _delivered(rule["Properties"]["Targets"][0])["interval"] == 60
     ]
     # When the scheduler's handler reads it
@@ -152,33 +159,41 @@ def test_what_a_rule_delivers_is_what_the_scheduler_and_the_sample_event_expect(
 
 
 def test_eventbridge_may_invoke_the_scheduler_only_from_the_probe_rules(vigil: SynthesizedVigil) -> None:
-    # Given the invoke permissions EventBridge holds
+    # Given the invoke permissions EventBridge holds, by the function each is for
     permissions = [
         p["Properties"]
         for p in vigil.of_type("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
     ]
     scheduler_id = vigil.logical_id(vigil.stack.probes.scheduler.function)
-    # Then each is for the scheduler, scoped to one rule, and every rule has one
-    assert {target for p in permissions for target in getatt_targets(p["FunctionName"])} == {scheduler_id}
-    assert sorted(referenced_logical_id(p["SourceArn"]) or "" for p in permissions) == sorted(
-        vigil.of_type("AWS::Events::Rule")
-    )
+    evaluator_id = vigil.logical_id(vigil.stack.alerting.evaluator.function)
+    sources: dict[str, list[str]] = {}
+    for permission in permissions:
+        [function_id] = getatt_targets(permission["FunctionName"])
+        sources.setdefault(function_id, []).append(referenced_logical_id(permission["SourceArn"]) or "")
+    # Then each is scoped to one rule: the scheduler may be invoked by exactly the probe rules, one permission
+    # each, and the only other function EventBridge may invoke is the alert evaluator, by its minute rule
+    assert set(sources) == {scheduler_id, evaluator_id}
+    assert sorted(sources[scheduler_id]) == sorted(_probe_rules(vigil))
+    assert sources[evaluator_id] == [vigil.logical_id(vigil.stack.alerting.schedule)]
 
 
 # --- queues and the worker's event source -----------------------------------------------------------
 
 
 def test_the_worker_takes_one_shard_at_a_time_from_the_shard_queue(vigil: SynthesizedVigil) -> None:
-    # Given the template's event source mappings
-    [mapping] = [m["Properties"] for m in vigil.of_type("AWS::Lambda::EventSourceMapping").values()]
-    # Then the only one feeds the worker from the shard queue, a shard per invocation, failures reported alone
-    assert referenced_logical_id(mapping["FunctionName"]) == vigil.logical_id(vigil.stack.probes.worker.function)
+    # Given the template's event source mappings (the alert evaluator's two are checked in test_infra_alerting)
+    mappings = [m["Properties"] for m in vigil.of_type("AWS::Lambda::EventSourceMapping").values()]
+    worker_id = vigil.logical_id(vigil.stack.probes.worker.function)
+    [mapping] = [m for m in mappings if referenced_logical_id(m["FunctionName"]) == worker_id]
+    # Then the worker's only one feeds it from the shard queue, a shard per invocation, failures reported alone
     assert referenced_logical_id(mapping["EventSourceArn"]) == _queue_ids(vigil)["shard"]
     assert mapping["BatchSize"] == 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping.get("Enabled", True) is True
     assert "MaximumBatchingWindowInSeconds" not in mapping  # a queued shard starts at once
+    # And nothing else consumes shards
+    assert [referenced_logical_id(m["EventSourceArn"]) for m in mappings].count(_queue_ids(vigil)["shard"]) == 1
 
 
 @pytest.mark.parametrize("queue", ["shard", "transitions"])
@@ -199,9 +214,13 @@ def test_each_queue_parks_a_message_in_its_dead_letter_queue_after_three_receive
 
 
 def test_every_queue_is_encrypted_and_refuses_unencrypted_transport(vigil: SynthesizedVigil) -> None:
-    # Given the four queues and the queue policies
+    # Given the six queues (the probes' four, alerting's evaluation queue and its dead letters) and the policies
     queues = vigil.of_type("AWS::SQS::Queue")
-    assert set(queues) == set(_queue_ids(vigil).values())
+    alerting = vigil.stack.alerting
+    assert set(queues) == set(_queue_ids(vigil).values()) | {
+        vigil.logical_id(alerting.evaluation_queue),
+        vigil.logical_id(alerting.evaluation_dead_letters),
+    }
     denied_without_tls: set[str] = set()
     for policy in vigil.of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -309,22 +328,34 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
     vigil: SynthesizedVigil,
 ) -> None:
     # Given every statement of every role in the stack
+    storage = vigil.stack.storage
     scheduler_role = vigil.logical_id(vigil.stack.probes.scheduler.role)
-    config = vigil.logical_id(vigil.stack.storage.config_table)
-    index_grants: list[tuple[str, str, set[str]]] = []
+    evaluator_role = vigil.logical_id(vigil.stack.alerting.evaluator.role)
+    config, alerts = vigil.logical_id(storage.config_table), vigil.logical_id(storage.alerts_table)
+    index_grants: list[tuple[str, str, str, set[str]]] = []
     for role_id in vigil.of_type("AWS::IAM::Role"):
         for statement in statements_of_role(vigil.resources, role_id):
             for resource in _as_list(statement["Resource"]):
                 if (suffix := _index_resource(resource)) is not None:
-                    index_grants.append((role_id, suffix, set(_as_list(statement["Action"]))))
-                    # (an index ARN is built on the table's own ARN)
-                    assert set(getatt_targets(resource)) == {config}
-    # Then no statement names index/*, and the one index grant is the scheduler's Query on by-interval
-    assert not [grant for grant in index_grants if grant[1].endswith("/*")]
-    assert [(role, suffix) for role, suffix, actions in index_grants if QUERY in actions] == [
-        (scheduler_role, "/index/by-interval")
-    ]
+                    # (an index ARN is built on its table's own ARN; only config and alerts have indexes)
+                    [table] = getatt_targets(resource)
+                    assert table in {config, alerts}, (role_id, resource)
+                    index_grants.append((role_id, table, suffix, set(_as_list(statement["Action"]))))
+    # Then no statement names index/*
+    assert not [grant for grant in index_grants if grant[2].endswith("/*")]
     assert not re.search(r"/index/\*", json.dumps(_all_statements(vigil)))
+    # And the only Query on by-interval is the scheduler's
+    assert [
+        role for role, _, suffix, actions in index_grants if suffix == "/index/by-interval" and QUERY in actions
+    ] == [scheduler_role]
+    # And the config table's index grants are exactly the scheduler's on by-interval and the alert evaluator's
+    # on by-kind (its rules and policies across tenants), each a Query; nobody else gets a config index
+    config_index_grants = [
+        (role, suffix, QUERY in actions) for role, table, suffix, actions in index_grants if table == config
+    ]
+    assert sorted(config_index_grants) == sorted(
+        [(scheduler_role, "/index/by-interval", True), (evaluator_role, "/index/by-kind", True)]
+    )
 
 
 def test_the_scheduler_may_write_config_to_apply_monitors_yaml_and_queue_shards(vigil: SynthesizedVigil) -> None:

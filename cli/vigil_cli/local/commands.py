@@ -237,6 +237,7 @@ def _serve(
         if cloud.api_url is None:
             raise CliError("the template has no API Gateway RestApi to serve")
         tenant = _create_demo_tenant(cloud)
+        importlib.import_module("vigil_cli.bootstrap").enable_default_rule_pack(cloud, tenant.tenant_id)
         cloud.write_stack_state(state_dir / STACK_STATE_FILE)
         state = {
             "url": cloud.api_url,
@@ -296,6 +297,9 @@ def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
             "Watch the demo monitors (UP, DEGRADED, PENDING, DOWN and back within 5 minutes):",
             f'  curl -sS "{url}/v1/monitors" -H "x-api-key: {key}"',
             f'  curl -sS "{url}/v1/monitors/demo-shop/results?hours=1" -H "x-api-key: {key}"',
+            "Alerts (the default rule pack is on: a demo monitor down for a minute fires `service-down`):",
+            f'  curl -sS "{url}/v1/alerts" -H "x-api-key: {key}"',
+            f'  curl -sS "{url}/v1/alert-rules" -H "x-api-key: {key}"',
             "",
             "Ctrl-C stops it. Requests and invocations:",
         ]

@@ -38,11 +38,6 @@ from vigil_infra.paths import ProjectPaths
 ALERT_RULES_JSON: Final = "alert-rules.json"
 EVALUATOR_TIMEOUT: Final = Duration.seconds(60)
 
-_TOPIC_KEY_REASON = (
-    "Alert messages hold alert summaries and labels, not secrets, and publishing requires TLS (enforce_ssl). "
-    "A KMS key would cost a key per stack and need key grants for every subscriber (an SQS queue per "
-    "channel, the escalation state machine) for no gain in what an attacker could read."
-)
 
 
 class InvalidAlertRulesFileError(ValueError):
@@ -82,8 +77,9 @@ class Alerting(Construct):
         self._paths = paths
         # Every alert transition (kind=transition) and grouped notification (kind=notification), with the
         # attributes kind, tenant, severity, state and fingerprint for subscribers' filter policies.
+        # Publishing requires TLS. No KMS key: messages carry alert summaries and labels, not secrets, and a key
+        # would need grants for every subscriber (a queue per channel, the escalation state machine).
         self.topic = sns.Topic(self, "AlertsTopic", display_name="vigil alerts", enforce_ssl=True)
-        acknowledge_nag_finding(self.topic, rule="SNS2", reason=_TOPIC_KEY_REASON)
         self.evaluation_dead_letters = sqs.Queue(
             self,
             "EvaluationDeadLetters",

@@ -35,6 +35,8 @@ MONITORS_JSON: Final = "monitors.json"
 MAX_RECEIVES: Final = 3
 DEAD_LETTER_RETENTION: Final = Duration.days(14)
 PROBE_MEMORY_MB: Final = 1769
+# Six times the alert evaluator's 60 s timeout.
+TRANSITIONS_VISIBILITY_S: Final = 360
 
 
 class InvalidMonitorsFileError(ValueError):
@@ -73,8 +75,11 @@ class Probes(Construct):
         self._layers = layers
         self._paths = paths
         self.transitions_dead_letters = self._dead_letter_queue("TransitionsDeadLetters")
-        # Alert evaluation consumes it; until then transitions wait here (4 days, SQS's default).
-        self.transitions_queue = self._queue("TransitionsQueue", self.transitions_dead_letters, Duration.seconds(60))
+        # The alert evaluator consumes it. A message stays invisible for six times the evaluator's timeout (as
+        # Lambda advises), so a slow batch is not received twice and pushed towards the dead-letter queue.
+        self.transitions_queue = self._queue(
+            "TransitionsQueue", self.transitions_dead_letters, Duration.seconds(TRANSITIONS_VISIBILITY_S)
+        )
         self.shard_dead_letters = self._dead_letter_queue("ShardDeadLetters")
         # A shard stays invisible for as long as a worker may take on it, so no second worker runs it at once.
         self.shard_queue = self._queue(
