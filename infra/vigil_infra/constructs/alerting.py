@@ -39,7 +39,6 @@ ALERT_RULES_JSON: Final = "alert-rules.json"
 EVALUATOR_TIMEOUT: Final = Duration.seconds(60)
 
 
-
 class InvalidAlertRulesFileError(ValueError):
     """alert-rules.yaml cannot be read or has invalid rules; the message lists each problem."""
 
