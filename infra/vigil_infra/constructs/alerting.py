@@ -8,13 +8,9 @@ shipped beside the evaluator's handler as normalized JSON; the evaluator applies
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Final
 
-import yaml
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_events as events
@@ -24,7 +20,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from vigil_core.errors import VigilError
 from vigil_core.services.alert_rules import parse_rules_document, rules_to_document
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
@@ -32,6 +27,7 @@ from vigil_infra.constructs.ingest_api import AUTHENTICATED_IN_FUNCTION, IngestA
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.probes import DEAD_LETTER_RETENTION, MAX_RECEIVES, Probes
 from vigil_infra.constructs.storage import VigilStorage
+from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.nag import acknowledge_nag_finding
 from vigil_infra.paths import ProjectPaths
 
@@ -45,17 +41,9 @@ class InvalidAlertRulesFileError(ValueError):
 
 def load_alert_rules_file(path: Path) -> dict[str, object]:
     """The normalized rules document, or an error naming the file, each bad field and why."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidAlertRulesFileError(f"{path}: cannot be read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidAlertRulesFileError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return rules_to_document(parse_rules_document(data))
-    except VigilError as exc:
-        problems = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems) or exc.message
-        raise InvalidAlertRulesFileError(f"{path}: {problems}") from None
+    return load_document_file(
+        path, lambda data: rules_to_document(parse_rules_document(data)), InvalidAlertRulesFileError
+    )
 
 
 class Alerting(Construct):
@@ -150,11 +138,7 @@ class Alerting(Construct):
         if not rules_file:
             return source
         document = load_alert_rules_file(self._paths.root / rules_file)
-        # The asset is the handler plus the normalized document; CDK copies it into the assembly.
-        code_dir = Path(tempfile.mkdtemp(prefix="vigil-alert-evaluator-"))
-        shutil.copytree(source, code_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (code_dir / ALERT_RULES_JSON).write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
-        return code_dir
+        return handler_with_document(source, document, ALERT_RULES_JSON)
 
     def _grant(self, storage: VigilStorage, probes: Probes) -> None:
         evaluator, api = self.evaluator.function, self.api_function.function

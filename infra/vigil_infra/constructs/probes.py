@@ -7,13 +7,9 @@ and shipped beside the scheduler's handler as normalized JSON; the scheduler app
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Final
 
-import yaml
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -21,13 +17,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from vigil_core.errors import VigilError
 from vigil_core.models.monitors import INTERVAL_CLASSES, format_duration
 from vigil_core.services.monitors_as_code import parse_monitors_document, to_document
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.storage import VigilStorage
+from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.paths import ProjectPaths
 
 MONITORS_JSON: Final = "monitors.json"
@@ -45,17 +41,7 @@ class InvalidMonitorsFileError(ValueError):
 
 def load_monitors_file(path: Path) -> dict[str, object]:
     """The normalized monitors document, or an error naming the file, each bad field and why."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidMonitorsFileError(f"{path}: cannot be read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidMonitorsFileError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return to_document(parse_monitors_document(data))
-    except VigilError as exc:
-        problems = "; ".join(f"{p.field}: {p.problem}" for p in exc.problems) or exc.message
-        raise InvalidMonitorsFileError(f"{path}: {problems}") from None
+    return load_document_file(path, lambda data: to_document(parse_monitors_document(data)), InvalidMonitorsFileError)
 
 
 class Probes(Construct):
@@ -104,11 +90,7 @@ class Probes(Construct):
         if not monitors_file:
             return source
         document = load_monitors_file(self._paths.root / monitors_file)
-        # The asset is the handler plus the normalized document; CDK copies it into the assembly.
-        code_dir = Path(tempfile.mkdtemp(prefix="vigil-probe-scheduler-"))
-        shutil.copytree(source, code_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (code_dir / MONITORS_JSON).write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
-        return code_dir
+        return handler_with_document(source, document, MONITORS_JSON)
 
     def _build_function(
         self, construct_id: str, name: str, code_dir: Path, extra_environment: dict[str, str]

@@ -33,10 +33,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from vigil_core.adapters.aws import dynamodb_client
-from vigil_core.adapters.dynamodb_monitors import CONDITION_FAILED, batch_get_items, cancellation_codes, store_errors
+from vigil_core.adapters.dynamodb_monitors import batch_get_items, store_errors, transact_if_current
 from vigil_core.errors import bad_request
 from vigil_core.models.alerts import (
     Alert,
@@ -68,7 +68,6 @@ ENDED_SILENCE_TTL_S = 7 * 86400
 OPEN_STATUSES = (AlertStatus.PENDING, AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED)
 BATCH_WRITE_LIMIT = 25
 MAX_BATCH_WRITE_ROUNDS = 8
-MAX_TRANSACTION_ATTEMPTS = 3
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 # The key attributes DynamoDB wants back as ExclusiveStartKey, per index a page is read from.
 _RECENT_CURSOR_KEYS = frozenset({"pk", "sk", "changed"})
@@ -245,25 +244,7 @@ class DynamoDbAlertStore:
         ]
         if change.transition is not None:
             writes.append({"Put": {"TableName": self.table_name, "Item": outbox_item(change.transition)}})
-        client = self.client
-        attempt = 1
-        while True:
-            try:
-                client.transact_write_items(TransactItems=writes)
-                return True
-            except ClientError as exc:
-                codes = cancellation_codes(exc)
-                if codes[:1] == [CONDITION_FAILED]:
-                    return False
-                # DynamoDB cancels a transaction that meets another one on the same item mid-flight; the
-                # next attempt either lands or finds the version moved on (a plain conflict).
-                if "TransactionConflict" in codes and attempt < MAX_TRANSACTION_ATTEMPTS:
-                    time.sleep(0.02 * 2**attempt)
-                    attempt += 1
-                    continue
-                raise StoreUnavailableError(f"DynamoDB save alert: {exc}") from exc
-            except BotoCoreError as exc:
-                raise StoreUnavailableError(f"DynamoDB save alert: {exc}") from exc
+        return transact_if_current(self.client, writes, "save alert")
 
     def mark_published(self, tenant_id: str, fingerprint: str, transition_ids: Sequence[str]) -> None:
         # Transition ids are <fingerprint>:<version>, unique within the tenant, so the fingerprint is not

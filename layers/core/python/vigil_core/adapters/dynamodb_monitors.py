@@ -66,6 +66,33 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
+MAX_TRANSACTION_ATTEMPTS = 3
+
+
+def transact_if_current(client: DynamoDBClient, writes: Sequence[TransactWriteItemTypeDef], operation: str) -> bool:
+    """Run the transaction; False when its first item's condition failed (the version moved on).
+
+    DynamoDB cancels a transaction that meets another one on the same item mid-flight: that is retried, and
+    the retry either lands or finds the version moved on. Anything else is StoreUnavailableError.
+    """
+    attempt = 1
+    while True:
+        try:
+            client.transact_write_items(TransactItems=list(writes))
+            return True
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes[:1] == [CONDITION_FAILED]:
+                return False
+            if "TransactionConflict" in codes and attempt < MAX_TRANSACTION_ATTEMPTS:
+                time.sleep(0.02 * 2**attempt)
+                attempt += 1
+                continue
+            raise StoreUnavailableError(f"DynamoDB {operation}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailableError(f"DynamoDB {operation}: {exc}") from exc
+
+
 def batch_get_items(
     client: DynamoDBClient, table_name: str, keys: Sequence[Item], *, consistent: bool
 ) -> dict[tuple[str, str], Item]:

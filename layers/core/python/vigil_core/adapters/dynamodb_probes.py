@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import bisect
 import math
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from vigil_core.adapters.aws import dynamodb_client
-from vigil_core.adapters.dynamodb_monitors import CONDITION_FAILED, batch_get_items, cancellation_codes, store_errors
+from vigil_core.adapters.dynamodb_monitors import batch_get_items, store_errors, transact_if_current
 from vigil_core.models.probes import RESULT_RETENTION_S, MonitorKey, ProbeResult, StoredMonitorState, TransitionEvent
 from vigil_core.models.rollups import BUCKET_COUNT, HISTOGRAM_BOUNDS
-from vigil_core.ports import StoreUnavailableError
 from vigil_core.probes.observations import CheckStatus
 from vigil_core.probes.verdicts import MonitorState, MonitorStatus
 
@@ -49,7 +47,6 @@ DAY_S = 86400
 # A result's sort key is its slot, but results are asked for by when their check finished, which can be
 # well after the slot (a shard redelivered by SQS runs late). Queries reach this far before `since`.
 MAX_RESULT_LATENESS_S = 3600
-MAX_TRANSACTION_ATTEMPTS = 3
 LATENCY_BUCKETS: tuple[str, ...] = tuple(f"lb{index:02d}" for index in range(BUCKET_COUNT))
 # Every integer counter of a window; latency_sum_ms (a float) comes besides them.
 WINDOW_COUNTERS: tuple[str, ...] = (
@@ -189,24 +186,8 @@ class DynamoDbProbeStore:
             {"Put": {"TableName": self.probes_table, "Item": self._result_item(result)}},
         ]
         writes.extend({"Update": update} for update in self._window_updates(result))
-        client = self.client
-        attempt = 1
-        while True:
-            try:
-                client.transact_write_items(TransactItems=writes)
-                return True
-            except ClientError as exc:
-                codes = cancellation_codes(exc)
-                if codes[:1] == [CONDITION_FAILED]:
-                    return False
-                # A heartbeat or an outbox clear landing on the state item mid-transaction: worth another go.
-                if "TransactionConflict" in codes and attempt < MAX_TRANSACTION_ATTEMPTS:
-                    time.sleep(0.02 * 2**attempt)
-                    attempt += 1
-                    continue
-                raise StoreUnavailableError(f"DynamoDB record probe result: {exc}") from exc
-            except BotoCoreError as exc:
-                raise StoreUnavailableError(f"DynamoDB record probe result: {exc}") from exc
+        # A heartbeat or an outbox clear landing on the state item mid-transaction is retried.
+        return transact_if_current(self.client, writes, "record probe result")
 
     def clear_pending(self, key: MonitorKey, event_ids: Sequence[str]) -> None:
         if not event_ids:

@@ -7,7 +7,6 @@ own with a pack rule's id replaces that pack rule.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from vigil_core.errors import FieldProblem, VigilError, bad_request, conflict, not_found, validation_error
+from vigil_core.errors import FieldProblem, bad_request, conflict, not_found, validation_error
 from vigil_core.models.alerts import (
     RULE_DEFINITION,
     AlertingPolicy,
@@ -27,8 +26,8 @@ from vigil_core.models.alerts import (
     ThresholdRule,
     rule_kind,
 )
-from vigil_core.models.tenants import TENANT_ID_PATTERN
 from vigil_core.ports import AlertRuleRepository
+from vigil_core.services.code_documents import parse_tenant_document
 from vigil_core.validation import problems_from
 
 RuleDefinition = ThresholdRule | ProbeRule
@@ -185,39 +184,14 @@ class RuleSyncReport:
 def parse_rules_document(data: Any) -> list[CodeRule]:
     """alert-rules.yaml: `rules: [{tenant: <id>, <rule definition>...}]`, or one error listing every bad
     field as rules[i].field."""
-    if data is None:
-        return []
-    if not isinstance(data, dict) or not isinstance(data.get("rules") or [], list):
-        raise validation_error([FieldProblem("rules", "the document must be a mapping with a list `rules`")])
-    unknown = sorted(set(data) - {"rules"})
-    if unknown:
-        raise validation_error([FieldProblem(key, "unknown top-level key") for key in unknown])
-    rules: list[CodeRule] = []
-    problems: list[FieldProblem] = []
-    seen: dict[tuple[str, str], int] = {}
-    for index, entry in enumerate(data.get("rules") or []):
-        where = f"rules[{index}]"
-        if not isinstance(entry, dict):
-            problems.append(FieldProblem(where, "must be a mapping"))
-            continue
-        tenant = entry.get("tenant")
-        if not isinstance(tenant, str) or not re.fullmatch(TENANT_ID_PATTERN, tenant):
-            problems.append(FieldProblem(f"{where}.tenant", "is required: the id of the tenant the rule belongs to"))
-            continue
-        try:
-            definition = parse_rule({k: v for k, v in entry.items() if k != "tenant"}, field_prefix=f"{where}.")
-        except VigilError as exc:
-            problems.extend(exc.problems)
-            continue
-        key = (tenant, definition.rule_id)
-        if key in seen:
-            problems.append(FieldProblem(f"{where}.id", f"{key[1]!r} is already used by rules[{seen[key]}]"))
-            continue
-        seen[key] = index
-        rules.append(CodeRule(tenant, definition))
-    if problems:
-        raise validation_error(problems, message=f"alert rules document: {len(problems)} problem(s)")
-    return rules
+    entries = parse_tenant_document(
+        data, "rules", "alert rule", lambda entry, prefix: parse_rule(entry, field_prefix=prefix), _rule_id
+    )
+    return [CodeRule(tenant, definition) for tenant, definition in entries]
+
+
+def _rule_id(definition: RuleDefinition) -> str:
+    return definition.rule_id
 
 
 def rules_to_document(rules: Sequence[CodeRule]) -> dict[str, Any]:

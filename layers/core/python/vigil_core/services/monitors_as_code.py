@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vigil_core.errors import FieldProblem, VigilError, validation_error
+from vigil_core.errors import VigilError
 from vigil_core.models.monitors import HeartbeatMonitor, ManagedBy, Monitor, MonitorDefinition, new_heartbeat_token
 from vigil_core.models.probes import CodeSyncState, MonitorKey
-from vigil_core.models.tenants import TENANT_ID_PATTERN
 from vigil_core.ports import MonitorRepository, ProbeStore
+from vigil_core.services.code_documents import parse_tenant_document
 from vigil_core.services.monitors import parse_definition
 
 
@@ -44,43 +43,14 @@ class SyncReport:
 
 def parse_monitors_document(data: Any) -> list[CodeMonitor]:
     """Every monitor of the document, or one VigilError listing every bad field as monitors[i].field."""
-    if data is None:
-        return []
-    if not isinstance(data, dict) or not isinstance(data.get("monitors") or [], list):
-        raise validation_error([FieldProblem("monitors", "the document must be a mapping with a list `monitors`")])
-    unknown = sorted(set(data) - {"monitors"})
-    if unknown:
-        raise validation_error([FieldProblem(key, "unknown top-level key") for key in unknown])
-    monitors: list[CodeMonitor] = []
-    problems: list[FieldProblem] = []
-    seen: dict[MonitorKey, int] = {}
-    for index, entry in enumerate(data.get("monitors") or []):
-        where = f"monitors[{index}]"
-        if not isinstance(entry, dict):
-            problems.append(FieldProblem(where, "must be a mapping"))
-            continue
-        tenant = entry.get("tenant")
-        if not isinstance(tenant, str) or not re.fullmatch(TENANT_ID_PATTERN, tenant):
-            problems.append(FieldProblem(f"{where}.tenant", "is required: the id of the tenant the monitor belongs to"))
-            continue
-        try:
-            definition = parse_definition({k: v for k, v in entry.items() if k != "tenant"}, field_prefix=f"{where}.")
-        except VigilError as exc:
-            problems.extend(exc.problems)
-            continue
-        monitor = CodeMonitor(tenant, definition)
-        if monitor.key in seen:
-            problems.append(
-                FieldProblem(
-                    f"{where}.id", f"{monitor.key.monitor_id!r} is already used by monitors[{seen[monitor.key]}]"
-                )
-            )
-            continue
-        seen[monitor.key] = index
-        monitors.append(monitor)
-    if problems:
-        raise validation_error(problems, message=f"monitors document: {len(problems)} problem(s)")
-    return monitors
+    entries = parse_tenant_document(
+        data,
+        "monitors",
+        "monitor",
+        lambda entry, prefix: parse_definition(entry, field_prefix=prefix),
+        lambda definition: definition.monitor_id,
+    )
+    return [CodeMonitor(tenant, definition) for tenant, definition in entries]
 
 
 def to_document(monitors: Sequence[CodeMonitor]) -> dict[str, Any]:
