@@ -21,6 +21,7 @@ from vigil_core.adapters.memory_alerts import (
     RecordingEvaluationQueue,
 )
 from vigil_core.adapters.memory_probes import InMemoryMonitorRepository, InMemoryProbeStore
+from vigil_core.adapters.sns_alerts import PublishError
 from vigil_core.errors import VigilError
 from vigil_core.models.alerts import (
     AcknowledgeInput,
@@ -28,6 +29,7 @@ from vigil_core.models.alerts import (
     AlertRule,
     AlertStatus,
     CustomAlertInput,
+    GroupNotification,
     ResolveInput,
     Silence,
     TransitionKind,
@@ -366,3 +368,28 @@ def test_operator_actions_refuse_what_makes_no_sense() -> None:
     # When it is resolved by hand, with notes, it records who did
     resolved = world.desk.resolve(TENANT, alert_id, ResolveInput(resolution_notes="rebooted"), "api-key:bob")
     assert (resolved.resolved_by, resolved.resolution_notes) == ("api-key:bob", "rebooted")
+
+
+class NotificationFailsOnce(RecordingAlertPublisher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def publish_notification(self, notification: GroupNotification) -> None:
+        if not self.failed:
+            self.failed = True
+            raise PublishError("topic unavailable (injected)")
+        super().publish_notification(notification)
+
+
+def test_a_notification_that_could_not_be_published_is_sent_by_the_next_flush() -> None:
+    # Given a topic that refuses the first notification
+    world = World(publisher=NotificationFailsOnce())
+    world.desk.raise_custom(TENANT, CustomAlertInput(name="Backups failing", severity="error"))
+    # When the group's wait is over and its flush cannot publish
+    world.tick(minutes(1))
+    assert world.publisher.notifications == []
+    # Then the group is as it was, and the next evaluation sends the notification, as new
+    world.tick(minutes(2))
+    [notification] = world.publisher.notifications
+    assert (notification.reason, notification.notification_id.endswith(":1")) == ("new", True)

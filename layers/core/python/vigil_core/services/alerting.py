@@ -118,9 +118,9 @@ class AlertDesk:
                 try:
                     self.publisher.publish_notification(result.notification)
                     report.notifications += 1
-                except Exception as exc:  # roll back so the next flush sends it
+                except Exception as exc:  # put the group back as it was, so the next flush sends it
                     report.publish_errors.append(f"notification {result.notification.notification_id}: {exc}")
-                    self._restore_group(group, result.group)
+                    self.alerts.save_group(group, 0 if result.group is None else group.version + 1)
             return report
         return report
 
@@ -199,8 +199,9 @@ class AlertDesk:
         return True
 
     def _join_group(self, alert: Alert, policy: AlertingPolicy, now: datetime, report: EvaluationReport) -> None:
-        """Open the alert's group if it has none (its first notification waits group_wait); an idle group
-        whose next flush has come is flushed now, so a change never waits longer than group_interval."""
+        """Open the alert's group if it has none: a delayed message flushes it after group_wait. A group whose
+        next flush has come is flushed now; a change to a group still inside its group_interval waits for
+        the minute's evaluation (as Alertmanager waits for the group's next tick)."""
         if alert.group_key is None or alert.status is AlertStatus.PENDING:
             return
         group = self.alerts.get_group(alert.tenant_id, alert.group_key)
@@ -216,8 +217,6 @@ class AlertDesk:
             return
         if group.next_flush_at <= now:
             report.merge(self.flush_group(alert.tenant_id, group.group_key, now))
-        else:
-            self._schedule_flush(group, now)
 
     def _schedule_flush(self, group: GroupState, now: datetime) -> None:
         delay = int((group.next_flush_at - now) / timedelta(seconds=1)) + 1
@@ -226,12 +225,6 @@ class AlertDesk:
                 self.queue.schedule_flush(group.tenant_id, group.group_key, max(delay, 0))
             except Exception as exc:  # the minute's evaluation flushes due groups anyway
                 logger.warning("could not schedule a group flush: %s", exc)
-
-    def _restore_group(self, previous: GroupState, stored: GroupState | None) -> None:
-        if stored is None:
-            self.alerts.save_group(previous.model_copy(update={"version": 0}), 0)
-        else:
-            self.alerts.save_group(previous.model_copy(update={"version": stored.version + 1}), stored.version)
 
     def policy(self, tenant_id: str) -> AlertingPolicy:
         return self.rules.get_policy(tenant_id) or AlertingPolicy()
