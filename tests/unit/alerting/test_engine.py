@@ -393,3 +393,22 @@ def test_a_notification_that_could_not_be_published_is_sent_by_the_next_flush() 
     world.tick(minutes(2))
     [notification] = world.publisher.notifications
     assert (notification.reason, notification.notification_id.endswith(":1")) == ("new", True)
+
+
+def test_evaluating_the_same_minute_twice_changes_nothing_the_second_time() -> None:
+    # Given a rule with a `for`, a breach, and the minute's evaluation done once
+    world = World()
+    world.add_rule(**CPU_RULE)
+    world.push(minutes(0), "cpu", 93, host="web-1")
+    world.push(minutes(2), "cpu", 95, host="web-1")
+    world.now = minutes(2)
+    first = world.engine.evaluate_all(minutes(2))
+    stored = world.only_alert()
+    # When the same minute is evaluated again (EventBridge delivers at least once), and an older one arrives late
+    again = world.engine.evaluate_all(minutes(2))
+    late = world.engine.evaluate_all(minutes(1))
+    # Then nothing is written or published again
+    assert first.rules == again.rules == 1
+    assert (again.writes, again.transitions, late.writes, late.transitions) == (0, 0, 0, 0)
+    assert world.only_alert() == stored
+    assert world.kinds() == [TransitionKind.FIRING]
