@@ -23,7 +23,14 @@ from moto import mock_aws
 from vigil_cli.local.backend import EmbeddedMoto, serialize_moto_dynamodb
 from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
 from vigil_core.adapters.dynamodb_alerts import DynamoDbAlertStore
-from vigil_core.adapters.memory_alerts import MemoryAlertRuleRepository, MemoryAlertStore, RecordingEvaluationQueue
+from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.memory_alerts import (
+    MemoryAlertRuleRepository,
+    MemoryAlertStore,
+    RecordingAlertPublisher,
+    RecordingEvaluationQueue,
+)
+from vigil_core.adapters.memory_probes import InMemoryMonitorRepository, InMemoryProbeStore
 from vigil_core.adapters.sns_alerts import PublishError, SnsAlertPublisher
 from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.errors import VigilError
@@ -46,7 +53,10 @@ from vigil_core.models.alerts import (
     Silence,
     TransitionKind,
 )
+from vigil_core.models.metrics import MetricBatch
 from vigil_core.ports import AlertRuleRepository, AlertStore, StoreUnavailableError
+from vigil_core.services.alerting import AlertDesk, AlertEngine
+from vigil_core.services.ingest import Retention, ingest_batch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import GlobalSecondaryIndexTypeDef
@@ -886,3 +896,49 @@ def test_of_writers_racing_from_one_version_exactly_one_wins(racing_dynamodb: An
     assert stored is not None and (stored.version, stored.value) == (2, float(winners[0]))
     [waiting] = store.unpublished()
     assert (waiting.transition_id, waiting.alert["value"]) == ("fp-api:2", float(winners[0]))
+
+
+def test_ten_evaluators_racing_on_one_breach_make_one_transition_and_one_event(racing_dynamodb: Any) -> None:
+    # Given a rule, a breaching point stored in the metrics table, and ten evaluators on the same tables
+    client = racing_dynamodb
+    client.create_table(
+        TableName="metrics",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
+    now = datetime.now(UTC)
+    rules_repo = DynamoDbAlertRuleRepository("config", client)
+    rules_repo.create(rule("cpu-high", metric="cpu", window="1m", matchers=[], threshold=90, **{"for": 0}))
+    rollups = DynamoDBRollupStore("metrics", client)
+    batch = MetricBatch.model_validate(
+        {"points": [{"name": "cpu", "type": "gauge", "value": 99, "labels": {"host": "a"}}]}
+    )
+    ingest_batch(TENANT, batch, "b1", rollups, Retention(), now)
+    publisher = RecordingAlertPublisher()
+    start_together = threading.Barrier(RACERS)
+
+    def evaluate(_: int) -> bool:
+        engine = AlertEngine(
+            AlertDesk(
+                rules_repo, DynamoDbAlertStore("alerts", client), publisher, RecordingEvaluationQueue(), lambda: now
+            ),
+            rollups,
+            InMemoryMonitorRepository(),
+            InMemoryProbeStore(),
+        )
+        start_together.wait()
+        return engine.on_metrics_written(TENANT, ["cpu"], now).transitions == 1
+
+    # When the ten evaluate the same minute at once
+    winners = _race(RACERS, evaluate)
+    # Then one of them fired the alert: one stored version, one transition published, nothing left in the outbox
+    assert len(winners) == 1
+    [transition] = publisher.transitions
+    assert (transition.kind, transition.transition_id.endswith(":1")) == (TransitionKind.FIRING, True)
+    stored = DynamoDbAlertStore("alerts", client).get(TENANT, transition.fingerprint)
+    assert stored is not None and (stored.version, stored.status) == (1, AlertStatus.FIRING)
+    assert DynamoDbAlertStore("alerts", client).unpublished() == []
