@@ -23,8 +23,19 @@ _FRIENDLY_MESSAGES = {
 
 def problems_from(exc: ValidationError, list_field: str = "points", drop_leading: int = 0) -> list[FieldProblem]:
     """`drop_leading` removes location parts that are not fields (e.g. a tagged union's tag)."""
-    problems = [_problem(err, list_field, drop_leading) for err in exc.errors()[:MAX_REPORTED_PROBLEMS]]
+    errors = _without_echoes(exc.errors())
+    problems = [_problem(err, list_field, drop_leading) for err in errors[:MAX_REPORTED_PROBLEMS]]
     return problems or [FieldProblem("body", "is invalid")]
+
+
+def _without_echoes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "should have at least N items" on a list whose items were refused: pydantic counts only the
+    items that passed, so that error only echoes the items' own."""
+
+    def refused_inside(loc: tuple[int | str, ...]) -> bool:
+        return any(len(other["loc"]) > len(loc) and other["loc"][: len(loc)] == loc for other in errors)
+
+    return [err for err in errors if not (err["type"] == "too_short" and refused_inside(err["loc"]))]
 
 
 def to_vigil_error(exc: ValidationError, list_field: str = "points") -> VigilError:
