@@ -50,7 +50,7 @@ def test_several_thresholds_are_kept_highest_severity_first() -> None:
     rule = parse_rule(
         {
             "name": "Errors",
-            "metric": "http_requests",
+            "metric": "http.requests",
             "aggregation": "ratio",
             "numerator": [{"label": "status", "op": "=~", "value": "5.."}],
             "thresholds": [
