@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from vigil_core.models.metrics import LABEL_KEY_PATTERN, MetricName
-from vigil_core.models.monitors import MaintenanceWindow, parse_duration_seconds
+from vigil_core.models.monitors import MaintenanceWindow, parse_duration_seconds, slugify
 from vigil_core.models.tenants import TENANT_ID_PATTERN
 
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -608,8 +608,7 @@ class CustomAlertInput(BaseModel):
 
 
 def slug(name: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
-    return text or "rule"
+    return slugify(name, fallback="rule")
 
 
 class MetricsWritten(BaseModel):

@@ -521,9 +521,10 @@ class Monitor(BaseModel):
         return out
 
 
-def slugify(name: str) -> str:
+def slugify(name: str, fallback: str = "monitor") -> str:
+    """An id from a name: lower-case letters, digits and dashes, at most 63 characters."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
-    return slug or "monitor"
+    return slug or fallback
 
 
 def new_heartbeat_token() -> str:
