@@ -237,7 +237,7 @@ def _serve(
         if cloud.api_url is None:
             raise CliError("the template has no API Gateway RestApi to serve")
         tenant = _create_demo_tenant(cloud)
-        importlib.import_module("vigil_cli.bootstrap").enable_default_rule_pack(cloud, tenant.tenant_id)
+        _enable_default_rule_pack(cloud, tenant.tenant_id)
         cloud.write_stack_state(state_dir / STACK_STATE_FILE)
         state = {
             "url": cloud.api_url,
@@ -271,6 +271,12 @@ def _create_demo_tenant(cloud: LocalCloud) -> Any:
             raise
         raise CliError("vigil_cli.bootstrap is missing, so no demo tenant can be created") from exc
     return bootstrap.create_demo_tenant(cloud)
+
+
+def _enable_default_rule_pack(cloud: LocalCloud, tenant_id: str) -> None:
+    """The demo tenant gets the default rule pack when the stack has alerting (a --template may not)."""
+    if "alerts" in cloud.functions.names():
+        importlib.import_module("vigil_cli.bootstrap").enable_default_rule_pack(cloud, tenant_id)
 
 
 def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
