@@ -1,5 +1,6 @@
-"""Evaluates alert rules: every minute (EventBridge), right after an ingest or a group's wait (the
-evaluation queue), and right after a monitor changed state (the probe transitions queue)."""
+"""Evaluates alert rules: every minute (EventBridge); right after an ingest, when a pending alert's `for`
+elapses, and when a group's wait is over (the evaluation queue); right after a monitor changed state (the
+probe transitions queue)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from vigil_core.adapters.alert_wiring import build_alert_engine, load_code_rules
 from vigil_core.api import DependencySlot, utc_now
-from vigil_core.models.alerts import EVALUATION_REQUEST, FlushDue, MetricsWritten
+from vigil_core.models.alerts import EVALUATION_REQUEST, MetricsWritten, RulesDue
 from vigil_core.models.probes import TransitionEvent
 from vigil_core.services.alert_rules import CodeRule, sync_code_rules
 from vigil_core.services.alerting import AlertEngine, EvaluationReport
@@ -72,8 +73,9 @@ def evaluate_record(record: SQSRecord) -> None:
         request = EVALUATION_REQUEST.validate_python(body)
         if isinstance(request, MetricsWritten):
             report = engine.on_metrics_written(request.tenant_id, request.metrics, utc_now())
+        elif isinstance(request, RulesDue):
+            report = engine.on_rules_due(request.tenant_id, request.rule_ids, utc_now())
         else:
-            assert isinstance(request, FlushDue)
             report = engine.desk.flush_group(request.tenant_id, request.group_key, utc_now())
     _record(report)
 

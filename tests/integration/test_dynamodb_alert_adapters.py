@@ -48,6 +48,7 @@ from vigil_core.models.alerts import (
     GroupNotification,
     GroupState,
     MetricsWritten,
+    RulesDue,
     RuleSource,
     Severity,
     Silence,
@@ -836,6 +837,22 @@ def test_evaluation_requests_and_flushes_are_queued_with_their_delay(aws: None) 
         ("g-web", 900),
         ("g-old", 0),
     ]
+
+
+def test_a_rules_evaluation_is_queued_for_when_it_is_due(aws: None) -> None:
+    # Given the evaluation queue
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="evaluation")["QueueUrl"]
+    # When an evaluation of two rules is asked for now and another in 60 s
+    SqsEvaluationQueue(url, client=sqs).schedule_evaluation(TENANT, ["cpu-high", "disk-full"], 0)
+    SqsEvaluationQueue(url, client=sqs).schedule_evaluation(TENANT, ["late"], 60)
+    # Then the first can be received at once, naming its tenant and rules, and the second waits
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert EVALUATION_REQUEST.validate_json(message["Body"]) == RulesDue(
+        tenant_id=TENANT, rule_ids=("cpu-high", "disk-full")
+    )
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
 
 
 # -- racing writers -------------------------------------------------------------------------------------

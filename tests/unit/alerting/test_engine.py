@@ -412,3 +412,22 @@ def test_evaluating_the_same_minute_twice_changes_nothing_the_second_time() -> N
     assert (again.writes, again.transitions, late.writes, late.transitions) == (0, 0, 0, 0)
     assert world.only_alert() == stored
     assert world.kinds() == [TransitionKind.FIRING]
+
+
+def test_a_pending_alert_asks_to_be_evaluated_when_its_for_elapses_and_then_fires_on_time() -> None:
+    # Given a rule that must hold for 2 minutes, over a 5-minute window
+    world = World()
+    world.add_rule(**{**CPU_RULE, "window": "5m"})
+    # When a breach is pushed, 20 seconds into a minute
+    world.push(minutes(0) + timedelta(seconds=20), "cpu", 97, host="web-1")
+    # Then the alert is pending and an evaluation of its rule is asked for exactly when `for` elapses
+    assert world.only_alert().status is AlertStatus.PENDING
+    [(due, delay)] = world.queue.due
+    assert (due.tenant_id, due.rule_ids, delay) == (TENANT, ("cpu-high",), 120)
+    # When that evaluation comes, with no new data and before the next minute's run
+    world.now = minutes(2) + timedelta(seconds=20)
+    world.engine.on_rules_due(TENANT, due.rule_ids, world.now)
+    # Then it fires then
+    alert = world.only_alert()
+    assert (alert.status, alert.fired_at) == (AlertStatus.FIRING, minutes(2) + timedelta(seconds=20))
+    assert world.kinds() == [TransitionKind.FIRING]

@@ -265,3 +265,7 @@ class EvaluationQueue(Protocol):
     def schedule_flush(self, tenant_id: str, group_key: str, delay_s: int) -> None:
         """Ask for the group to be flushed in `delay_s` seconds (at most 900)."""
         ...
+
+    def schedule_evaluation(self, tenant_id: str, rule_ids: Sequence[str], delay_s: int) -> None:
+        """Ask for these rules of the tenant to be evaluated in `delay_s` seconds (at most 900)."""
+        ...

@@ -35,6 +35,7 @@ from vigil_core.models.alerts import (
     GroupNotification,
     GroupState,
     MetricsWritten,
+    RulesDue,
     Severity,
     Silence,
 )
@@ -252,6 +253,7 @@ class RecordingEvaluationQueue:
     def __init__(self) -> None:
         self.evaluations: list[MetricsWritten] = []
         self.flushes: list[tuple[FlushDue, int]] = []
+        self.due: list[tuple[RulesDue, int]] = []
         self._lock = threading.Lock()
 
     def request_evaluation(self, tenant_id: str, metrics: Sequence[str], at: datetime) -> None:
@@ -261,3 +263,7 @@ class RecordingEvaluationQueue:
     def schedule_flush(self, tenant_id: str, group_key: str, delay_s: int) -> None:
         with self._lock:
             self.flushes.append((FlushDue(tenant_id=tenant_id, group_key=group_key), flush_delay(delay_s)))
+
+    def schedule_evaluation(self, tenant_id: str, rule_ids: Sequence[str], delay_s: int) -> None:
+        with self._lock:
+            self.due.append((RulesDue(tenant_id=tenant_id, rule_ids=tuple(rule_ids)), flush_delay(delay_s)))

@@ -1,4 +1,5 @@
-"""The evaluation queue on SQS: evaluate a tenant's rules now (after an ingest), or flush a group later."""
+"""The evaluation queue on SQS: evaluate a tenant's rules now (after an ingest) or later (when an alert's `for`
+elapses), or flush a group later."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from vigil_core.adapters.aws import sqs_client
-from vigil_core.models.alerts import FlushDue, MetricsWritten
+from vigil_core.models.alerts import FlushDue, MetricsWritten, RulesDue
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -33,8 +34,13 @@ class SqsEvaluationQueue:
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=request.model_dump_json())
 
     def schedule_flush(self, tenant_id: str, group_key: str, delay_s: int) -> None:
-        # SQS refuses delays outside 0..900 s; a flush already overdue is sent at once.
-        request = FlushDue(tenant_id=tenant_id, group_key=group_key)
+        self._send_later(FlushDue(tenant_id=tenant_id, group_key=group_key), delay_s)
+
+    def schedule_evaluation(self, tenant_id: str, rule_ids: Sequence[str], delay_s: int) -> None:
+        self._send_later(RulesDue(tenant_id=tenant_id, rule_ids=tuple(rule_ids)), delay_s)
+
+    def _send_later(self, request: FlushDue | RulesDue, delay_s: int) -> None:
+        # SQS refuses delays outside 0..900 s; a request already overdue is sent at once.
         self.client.send_message(
             QueueUrl=self.queue_url, MessageBody=request.model_dump_json(), DelaySeconds=flush_delay(delay_s)
         )

@@ -632,6 +632,17 @@ class FlushDue(BaseModel):
     group_key: str
 
 
-EVALUATION_REQUEST: TypeAdapter[MetricsWritten | FlushDue] = TypeAdapter(
-    Annotated[MetricsWritten | FlushDue, Field(discriminator="kind")]
+class RulesDue(BaseModel):
+    """Sent with a delay when an alert goes pending: when its `for` will have elapsed, evaluate its rule,
+    so it fires on time rather than at the next minute's evaluation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["rules.due"] = "rules.due"
+    tenant_id: str
+    rule_ids: tuple[str, ...]
+
+
+EVALUATION_REQUEST: TypeAdapter[MetricsWritten | FlushDue | RulesDue] = TypeAdapter(
+    Annotated[MetricsWritten | FlushDue | RulesDue, Field(discriminator="kind")]
 )

@@ -10,6 +10,7 @@ two is repaired by the next evaluation.
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -268,6 +269,13 @@ class AlertEngine:
             tenant_id, at, self.rules.list_for_tenant(tenant_id), select=lambda r: _metric_of(r) in names
         )
 
+    def on_rules_due(self, tenant_id: str, rule_ids: Iterable[str], at: datetime) -> EvaluationReport:
+        """When a pending alert's `for` has elapsed: its rules, so it fires on time."""
+        wanted = set(rule_ids)
+        return self._evaluate_tenant(
+            tenant_id, at, self.rules.list_for_tenant(tenant_id), select=lambda r: r.id in wanted
+        )
+
     def on_probe_transition(self, event: TransitionEvent, at: datetime) -> EvaluationReport:
         """Right after a monitor changed state: the tenant's probe rules for that monitor."""
         return self._evaluate_tenant(
@@ -382,10 +390,29 @@ class AlertEngine:
             if change is None:
                 return
             if self.desk.store(change, policy, at, report):
+                if change.alert.status is AlertStatus.PENDING:
+                    self._evaluate_when_due(change.alert, rule, at)
                 return
             report.conflicts += 1
             alert = self.alerts.get(tenant_id, fingerprint(tenant_id, rule.id, observation.group_labels))
         logger.warning("gave up on an alert after %d conflicts", MAX_WRITE_ATTEMPTS, extra={"rule": rule.id})
+
+    def _evaluate_when_due(self, alert: Alert, rule: AlertRule, now: datetime) -> None:
+        """Ask for the rule to be evaluated when the pending alert's first threshold will have held for its
+        `for`; the minute's evaluation would be up to a minute late (and miss a breach that short)."""
+        due = [
+            alert.breaching_since[threshold.severity] + timedelta(seconds=threshold.for_seconds)
+            for threshold in rule.definition.thresholds
+            if threshold.severity in alert.breaching_since
+        ]
+        if not due:
+            return
+        delay = math.ceil((min(due) - now) / timedelta(seconds=1))
+        if 0 < delay <= MAX_FLUSH_DELAY_S:
+            try:
+                self.desk.queue.schedule_evaluation(alert.tenant_id, [rule.id], delay)
+            except Exception as exc:  # the minute's evaluation gets there anyway, a little later
+                logger.warning("could not schedule an evaluation: %s", exc)
 
 
 def _metric_of(rule: AlertRule) -> str | None:
