@@ -69,6 +69,7 @@ def _optional_body() -> Any:
 @tracer.capture_method
 def list_alerts() -> Response[str]:
     page = dependencies.get().alerts.list_alerts(_caller().tenant_id, request_from(app.current_event).query)
+    metrics.add_metric(name="AlertsListed", unit=MetricUnit.Count, value=len(page.alerts))
     body: dict[str, Any] = {"alerts": [alert.to_public() for alert in page.alerts]}
     if page.cursor:
         body["next_cursor"] = page.cursor
@@ -88,7 +89,9 @@ def raise_alert() -> Response[str]:
 @app.get("/v1/alerts/<alert_id>")
 @tracer.capture_method
 def get_alert(alert_id: str) -> Response[str]:
-    return json_response(200, dependencies.get().alerts.get(_caller().tenant_id, alert_id).to_public())
+    alert = dependencies.get().alerts.get(_caller().tenant_id, alert_id)
+    metrics.add_metric(name="AlertsRead", unit=MetricUnit.Count, value=1)
+    return json_response(200, alert.to_public())
 
 
 @app.post("/v1/alerts/<alert_id>/acknowledge")
@@ -117,6 +120,7 @@ def resolve_alert(alert_id: str) -> Response[str]:
 def list_silences() -> Response[str]:
     now = utc_now()
     silences = dependencies.get().alerts.list_silences(_caller().tenant_id)
+    metrics.add_metric(name="SilencesListed", unit=MetricUnit.Count, value=len(silences))
     return json_response(200, {"silences": [silence.to_public(now) for silence in silences]})
 
 
@@ -132,6 +136,7 @@ def create_silence() -> Response[str]:
 @tracer.capture_method
 def expire_silence(silence_id: str) -> Response[str]:
     silence = dependencies.get().alerts.expire_silence(_caller().tenant_id, silence_id)
+    metrics.add_metric(name="SilencesExpired", unit=MetricUnit.Count, value=1)
     return json_response(200, silence.to_public(utc_now()))
 
 
@@ -145,7 +150,9 @@ def _rule(rule: AlertRule) -> dict[str, Any]:
 @app.get("/v1/alert-rules")
 @tracer.capture_method
 def list_rules() -> Response[str]:
-    return json_response(200, {"rules": [_rule(rule) for rule in dependencies.get().rules.list(_caller().tenant_id)]})
+    rules = dependencies.get().rules.list(_caller().tenant_id)
+    metrics.add_metric(name="AlertRulesListed", unit=MetricUnit.Count, value=len(rules))
+    return json_response(200, {"rules": [_rule(rule) for rule in rules]})
 
 
 @app.post("/v1/alert-rules")
@@ -159,32 +166,40 @@ def create_rule() -> Response[str]:
 @app.get("/v1/alert-rules/<rule_id>")
 @tracer.capture_method
 def get_rule(rule_id: str) -> Response[str]:
-    return json_response(200, _rule(dependencies.get().rules.get(_caller().tenant_id, rule_id)))
+    rule = dependencies.get().rules.get(_caller().tenant_id, rule_id)
+    metrics.add_metric(name="AlertRulesRead", unit=MetricUnit.Count, value=1)
+    return json_response(200, _rule(rule))
 
 
 @app.put("/v1/alert-rules/<rule_id>")
 @tracer.capture_method
 def replace_rule(rule_id: str) -> Response[str]:
-    return json_response(200, _rule(dependencies.get().rules.replace(_caller().tenant_id, rule_id, _body())))
+    rule = dependencies.get().rules.replace(_caller().tenant_id, rule_id, _body())
+    metrics.add_metric(name="AlertRulesReplaced", unit=MetricUnit.Count, value=1)
+    return json_response(200, _rule(rule))
 
 
 @app.delete("/v1/alert-rules/<rule_id>")
 @tracer.capture_method
 def delete_rule(rule_id: str) -> Response[str]:
     dependencies.get().rules.delete(_caller().tenant_id, rule_id)
+    metrics.add_metric(name="AlertRulesDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204)
 
 
 @app.get("/v1/alerting-policy")
 @tracer.capture_method
 def get_policy() -> Response[str]:
-    return json_response(200, dependencies.get().rules.policy(_caller().tenant_id).model_dump(mode="json"))
+    policy = dependencies.get().rules.policy(_caller().tenant_id)
+    metrics.add_metric(name="AlertingPoliciesRead", unit=MetricUnit.Count, value=1)
+    return json_response(200, policy.model_dump(mode="json"))
 
 
 @app.put("/v1/alerting-policy")
 @tracer.capture_method
 def put_policy() -> Response[str]:
     policy = dependencies.get().rules.put_policy(_caller().tenant_id, _body())
+    metrics.add_metric(name="AlertingPoliciesSet", unit=MetricUnit.Count, value=1)
     return json_response(200, policy.model_dump(mode="json"))
 
 
