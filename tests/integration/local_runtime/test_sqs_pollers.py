@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -17,7 +18,14 @@ pytestmark = pytest.mark.integration
 
 
 def _sqs(cloud: LocalCloud) -> Any:
-    return boto3.client("sqs", endpoint_url=cloud.backend_url, region_name="us-east-1")
+    return _sqs_client(cloud.backend_url)
+
+
+@functools.cache
+def _sqs_client(endpoint_url: str) -> Any:
+    """One client per backend, made before any poller runs a function: making a client reads os.environ,
+    which an invocation on a poller thread changes key by key (a key removed mid-read is a KeyError)."""
+    return boto3.client("sqs", endpoint_url=endpoint_url, region_name="us-east-1")
 
 
 def _send(cloud: LocalCloud, *actions: str) -> list[str]:
