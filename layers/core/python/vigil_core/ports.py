@@ -37,6 +37,19 @@ class StoreUnavailableError(RuntimeError):
     """The store failed after its own retries; the operation may be retried as a whole."""
 
 
+class ChannelSendError(RuntimeError):
+    """A channel did not take a message. `retryable`: worth trying again later (throttling, an outage);
+    otherwise the request itself was refused (a bad address, an unverified sender) and would be again."""
+
+    def __init__(self, problem: str, *, retryable: bool) -> None:
+        super().__init__(problem)
+        self.retryable = retryable
+
+
+class SecretUnavailableError(RuntimeError):
+    """A secret reference could not be read; the message names the reference, never a value."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRollup:
     series: Series
@@ -268,4 +281,22 @@ class EvaluationQueue(Protocol):
 
     def schedule_evaluation(self, tenant_id: str, rule_ids: Sequence[str], delay_s: int) -> None:
         """Ask for these rules of the tenant to be evaluated in `delay_s` seconds (at most 900)."""
+        ...
+
+
+class EmailSender(Protocol):
+    def send(self, sender: str, recipients: Sequence[str], subject: str, text: str, html: str) -> str:
+        """Send one message with text and HTML parts to every recipient; its message id. Raises ChannelSendError."""
+        ...
+
+
+class SmsSender(Protocol):
+    def send(self, phone_number: str, text: str) -> str:
+        """Send one SMS; its message id. Raises ChannelSendError."""
+        ...
+
+
+class SecretReader(Protocol):
+    def read(self, reference: str) -> str:
+        """The value behind `secretsmanager:<name>` or `ssm:<name>` (cached). Raises SecretUnavailableError."""
         ...

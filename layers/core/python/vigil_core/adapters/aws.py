@@ -15,8 +15,11 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -50,4 +53,19 @@ def sqs_client() -> SQSClient:
 
 def sns_client() -> SNSClient:
     client: SNSClient = _client("sns", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def sesv2_client() -> SESV2Client:
+    client: SESV2Client = _client("sesv2", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def ssm_client() -> SSMClient:
+    client: SSMClient = _client("ssm", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def secretsmanager_client() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client
