@@ -32,6 +32,7 @@ DEPENDENCIES_LAYER_PATH_KEY: Final = "vigil:dependenciesLayerPath"
 MONITORS_FILE_KEY: Final = "vigil:monitorsFile"
 ALERT_RULES_FILE_KEY: Final = "vigil:alertRulesFile"
 PROBES_KEY: Final = "vigil:probes"
+NOTIFICATIONS_KEY: Final = "vigil:notifications"
 
 CONTEXT_KEYS: Final = (
     STAGE_KEY,
@@ -42,6 +43,7 @@ CONTEXT_KEYS: Final = (
     MONITORS_FILE_KEY,
     ALERT_RULES_FILE_KEY,
     PROBES_KEY,
+    NOTIFICATIONS_KEY,
 )
 
 # The stage whose data is disposable: its tables and log groups are deleted with the stack.
@@ -144,6 +146,16 @@ def _parse_json_object(value: object) -> object:
     return value
 
 
+class NotificationOptions(_FrozenModel):
+    """How the notifiers send: the SES identity of email, the SMS sender id, the HTTP retries."""
+
+    email_sender: str = Field(
+        default="vigil@example.com", alias="emailSender", pattern=r"^[^@\s]+@[^@\s]+$", description="SES identity"
+    )
+    sms_sender_id: str = Field(default="", alias="smsSenderId", pattern=r"^([A-Za-z0-9]{1,11})?$")
+    http_max_attempts: int = Field(default=3, alias="httpMaxAttempts", ge=1, le=10)
+
+
 class StackConfig(_FrozenModel):
     """Validated stage configuration; field aliases are the CDK context keys."""
 
@@ -157,8 +169,9 @@ class StackConfig(_FrozenModel):
     # Relative to the repository root; an empty string deploys no alert rules as code.
     alert_rules_file: str = Field(alias=ALERT_RULES_FILE_KEY)
     probes: ProbeOptions = Field(alias=PROBES_KEY)
+    notifications: NotificationOptions = Field(default_factory=NotificationOptions, alias=NOTIFICATIONS_KEY)
 
-    @field_validator("metrics_ttl_days", "api_throttle", "probes", mode="before")
+    @field_validator("metrics_ttl_days", "api_throttle", "probes", "notifications", mode="before")
     @classmethod
     def _accept_json_text(cls, value: object) -> object:
         return _parse_json_object(value)

@@ -12,6 +12,7 @@ from vigil_infra.constructs.alerting import Alerting
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
+from vigil_infra.constructs.notifications import Notifications
 from vigil_infra.constructs.probes import Probes
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.paths import ProjectPaths
@@ -55,6 +56,15 @@ class VigilStack(Stack):
             paths=paths,
             api=self.ingest_api,
             probes=self.probes,
+        )
+        self.notifications = Notifications(
+            self,
+            "Notifications",
+            topic=self.alerting.topic,
+            config=config,
+            storage=self.storage,
+            layers=self.layers,
+            paths=paths,
         )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function

@@ -7,6 +7,7 @@ Time is a controllable clock; nothing sleeps.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -375,11 +376,11 @@ class NotificationFailsOnce(RecordingAlertPublisher):
         super().__init__()
         self.failed = False
 
-    def publish_notification(self, notification: GroupNotification) -> None:
+    def publish_notification(self, notification: GroupNotification, channel_types: Sequence[str] = ()) -> None:
         if not self.failed:
             self.failed = True
             raise PublishError("topic unavailable (injected)")
-        super().publish_notification(notification)
+        super().publish_notification(notification, channel_types)
 
 
 def test_a_notification_that_could_not_be_published_is_sent_by_the_next_flush() -> None:

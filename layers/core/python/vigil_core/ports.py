@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from vigil_core.models.alerts import (
     Alert,
@@ -20,6 +20,7 @@ from vigil_core.models.alerts import (
     Silence,
 )
 from vigil_core.models.monitors import Monitor
+from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.models.probes import (
     CodeSyncState,
     MonitorKey,
@@ -44,6 +45,22 @@ class ChannelSendError(RuntimeError):
     def __init__(self, problem: str, *, retryable: bool) -> None:
         super().__init__(problem)
         self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """How a POST to a channel ended, after its retries."""
+
+    delivered: bool
+    attempts: int
+    status: int | None  # of the last answer; None when the last attempt got none
+    error: str | None
+    response_body: str | None  # its first 500 characters
+    retryable: bool = False  # not delivered, but worth trying again later (5xx, 429, timeouts, network)
+
+
+class HttpPoster(Protocol):
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> DeliveryOutcome: ...
 
 
 class SecretUnavailableError(RuntimeError):
@@ -259,14 +276,19 @@ class AlertRuleRepository(Protocol):
         """Tenants that stored a policy (their rule packs may apply even without rules of their own)."""
         ...
 
+    def get_notification_policy(self, tenant_id: str) -> NotificationPolicy | None: ...
+
+    def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None: ...
+
 
 class AlertPublisher(Protocol):
     def publish_transitions(self, transitions: Sequence[AlertTransition]) -> None:
         """Publish to the alerts topic with kind=transition; raises if any was not published."""
         ...
 
-    def publish_notification(self, notification: GroupNotification) -> None:
-        """Publish to the alerts topic with kind=notification; raises if it was not published."""
+    def publish_notification(self, notification: GroupNotification, channel_types: Sequence[str] = ()) -> None:
+        """Publish to the alerts topic with kind=notification and the channel types it is routed to (the
+        `channels` attribute the notifiers' queues filter on); raises if it was not published."""
         ...
 
 
@@ -299,4 +321,34 @@ class SmsSender(Protocol):
 class SecretReader(Protocol):
     def read(self, reference: str) -> str:
         """The value behind `secretsmanager:<name>` or `ssm:<name>` (cached). Raises SecretUnavailableError."""
+        ...
+
+
+class DeliveryLog(Protocol):
+    """Which messages reached which channels: claims that keep a redelivered message from being sent twice,
+    and each alert's delivery log."""
+
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: int) -> Literal["claimed", "done", "busy"]:
+        """Take the right to send the message `key` names: "done" if it was delivered (or refused for good)
+        before, "busy" while another sender holds an unexpired claim."""
+        ...
+
+    def settle(self, tenant_id: str, key: str, state: DeliveryState, now: datetime) -> None:
+        """End a claim: delivered or rejected for good (never sent again), or failed (free to claim again)."""
+        ...
+
+    def record(self, tenant_id: str, fingerprints: Sequence[str], delivery: Delivery) -> None:
+        """Add the delivery to each alert's log (and, if delivered, to its counts and what the channel was told)."""
+        ...
+
+    def told(self, tenant_id: str, fingerprints: Sequence[str], channel_id: str) -> dict[str, str]:
+        """Per alert, the last status delivered to the channel (alerts never told are left out)."""
+        ...
+
+    def summary(self, tenant_id: str, fingerprint: str, limit: int = 20) -> NotificationSummary: ...
+
+
+class NotificationDeferral(Protocol):
+    def defer(self, body: str, delay_s: int) -> None:
+        """Put the message back on the notifier's queue, to be received again in `delay_s` seconds (at most 900)."""
         ...

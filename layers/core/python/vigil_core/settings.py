@@ -7,9 +7,9 @@ anything that points at a resource.
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
 
@@ -83,6 +83,27 @@ class AlertApiSettings(FunctionSettings):
     alerts_table_name: str = Field(min_length=3)
     alerts_topic_arn: str = Field(min_length=20)
     alert_evaluation_queue_url: str = Field(min_length=8)
+
+
+class NotifierSettings(FunctionSettings):
+    channel_type: Literal["slack", "webhook", "pagerduty", "email", "sms"]
+    config_table_name: str = Field(min_length=3)
+    alerts_table_name: str = Field(min_length=3)
+    notifier_queue_url: str = Field(min_length=8)  # its own queue: a delayed message is put back on it
+    http_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    http_max_attempts: int = Field(default=3, ge=1, le=10)
+    http_max_backoff_seconds: float = Field(default=4.0, ge=0, le=30)
+    secrets_max_age_seconds: int = Field(default=300, ge=0, le=3600)
+    # The SES identity email is sent from (email notifier only).
+    email_sender: str = Field(default="", validate_default=True)
+    sms_sender_id: str = ""
+
+    @field_validator("email_sender")
+    @classmethod
+    def _email_needs_sender(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("channel_type") == "email" and "@" not in value:
+            raise ValueError("the email notifier needs a sender address")
+        return value
 
 
 class AlertEvaluatorSettings(AlertApiSettings):

@@ -2,6 +2,7 @@
 
 TENANT#<tenant> / ALERT_RULE#<id>   a rule as JSON in `data`; kind_pk ALERT_RULE, kind_sk <tenant>#<id>
 TENANT#<tenant> / ALERTING_POLICY   the tenant's policy as JSON in `data`; kind_pk ALERTING_POLICY, kind_sk <tenant>
+TENANT#<tenant> / NOTIFICATION_POLICY   its channels, routes and templates as JSON in `data` (read by key only)
 
 The "by-kind" index (kind_pk / kind_sk) is sparse: only rules and policies carry its attributes, so every
 rule of every tenant is one paged Query for the minute's evaluation, and so is every tenant with a policy.
@@ -18,6 +19,7 @@ from vigil_core.adapters.aws import dynamodb_client
 from vigil_core.adapters.dynamodb_monitors import store_errors
 from vigil_core.errors import conflict, not_found
 from vigil_core.models.alerts import AlertingPolicy, AlertRule
+from vigil_core.models.notifications import NotificationPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -26,6 +28,7 @@ Item = dict[str, Any]
 RULES_BY_KIND_INDEX = "by-kind"
 RULE_KIND = "ALERT_RULE"
 POLICY_KIND = "ALERTING_POLICY"
+NOTIFICATION_POLICY_KEY = "NOTIFICATION_POLICY"
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 
 
@@ -158,3 +161,20 @@ class DynamoDbAlertRuleRepository:
                 ProjectionExpression="kind_sk",
             )
             return [item["kind_sk"]["S"] for page in pages for item in page.get("Items", [])]
+
+    # -- notification policies ------------------------------------------------------------------------
+
+    def get_notification_policy(self, tenant_id: str) -> NotificationPolicy | None:
+        key = {"pk": _s(tenant_key(tenant_id)), "sk": _s(NOTIFICATION_POLICY_KEY)}
+        with store_errors("get notification policy"):
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        return None if item is None else NotificationPolicy.model_validate_json(item["data"]["S"])
+
+    def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None:
+        item: Item = {
+            "pk": _s(tenant_key(tenant_id)),
+            "sk": _s(NOTIFICATION_POLICY_KEY),
+            "data": _s(policy.model_dump_json()),
+        }
+        with store_errors("put notification policy"):
+            self.client.put_item(TableName=self.table_name, Item=item)

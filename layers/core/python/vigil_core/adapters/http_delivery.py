@@ -15,19 +15,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from vigil_core.ports import DeliveryOutcome
+
 RESPONSE_BODY_CHARS = 500
 # Enough bytes for 500 characters of any UTF-8; an endpoint answering with megabytes is not read further.
 _RESPONSE_BODY_BYTES = 4 * RESPONSE_BODY_CHARS
 _RETRY_AFTER_STATUSES = (429, 503)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryOutcome:
-    delivered: bool
-    attempts: int
-    status: int | None  # of the last answer; None when the last attempt got none
-    error: str | None
-    response_body: str | None  # its first 500 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +80,7 @@ class HttpDelivery:
 
     def _attempt(self, url: str, body: bytes, headers: Mapping[str, str], attempt: int) -> _Attempt:
         def failed(error: str, retryable: bool) -> _Attempt:
-            return _Attempt(DeliveryOutcome(False, attempt, None, error, None), retryable)
+            return _Attempt(DeliveryOutcome(False, attempt, None, error, None, retryable), retryable)
 
         try:
             with self._http().stream("POST", url, content=body, headers=dict(headers)) as response:
@@ -101,8 +94,8 @@ class HttpDelivery:
         status = response.status_code
         if 200 <= status < 300:
             return _Attempt(DeliveryOutcome(True, attempt, status, None, text), False)
-        outcome = DeliveryOutcome(False, attempt, status, f"HTTP {status}", text)
         retryable = status >= 500 or status == 429
+        outcome = DeliveryOutcome(False, attempt, status, f"HTTP {status}", text, retryable)
         retry_after = _retry_after_s(response) if status in _RETRY_AFTER_STATUSES else None
         return _Attempt(outcome, retryable, retry_after)
 

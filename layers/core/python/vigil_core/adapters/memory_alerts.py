@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from vigil_core.adapters.dynamodb_alerts import (
     OPEN_STATUSES,
@@ -39,6 +40,7 @@ from vigil_core.models.alerts import (
     Severity,
     Silence,
 )
+from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.ports import AlertPage
 
 
@@ -178,6 +180,7 @@ class MemoryAlertRuleRepository:
     def __init__(self) -> None:
         self.rules: dict[tuple[str, str], AlertRule] = {}  # (tenant, rule id)
         self.policies: dict[str, AlertingPolicy] = {}
+        self.notification_policies: dict[str, NotificationPolicy] = {}
         self._lock = threading.Lock()
 
     def create(self, rule: AlertRule) -> None:
@@ -221,6 +224,14 @@ class MemoryAlertRuleRepository:
         with self._lock:
             return sorted(self.policies)
 
+    def get_notification_policy(self, tenant_id: str) -> NotificationPolicy | None:
+        with self._lock:
+            return self.notification_policies.get(tenant_id)
+
+    def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None:
+        with self._lock:
+            self.notification_policies[tenant_id] = policy
+
 
 class RecordingAlertPublisher:
     """Keeps what it is given; told to fail, it raises PublishError (and keeps nothing) for that many calls."""
@@ -228,6 +239,7 @@ class RecordingAlertPublisher:
     def __init__(self, fail_times: int = 0) -> None:
         self.transitions: list[AlertTransition] = []
         self.notifications: list[GroupNotification] = []
+        self.channel_types: dict[str, tuple[str, ...]] = {}  # per notification id, as published
         self.fail_times = fail_times
         self._lock = threading.Lock()
 
@@ -236,10 +248,11 @@ class RecordingAlertPublisher:
             self._maybe_fail(f"{len(transitions)} transitions")
             self.transitions.extend(transitions)
 
-    def publish_notification(self, notification: GroupNotification) -> None:
+    def publish_notification(self, notification: GroupNotification, channel_types: Sequence[str] = ()) -> None:
         with self._lock:
             self._maybe_fail(f"notification {notification.notification_id}")
             self.notifications.append(notification)
+            self.channel_types[notification.notification_id] = tuple(channel_types)
 
     def _maybe_fail(self, what: str) -> None:
         if self.fail_times > 0:
@@ -267,3 +280,58 @@ class RecordingEvaluationQueue:
     def schedule_evaluation(self, tenant_id: str, rule_ids: Sequence[str], delay_s: int) -> None:
         with self._lock:
             self.due.append((RulesDue(tenant_id=tenant_id, rule_ids=tuple(rule_ids)), flush_delay(delay_s)))
+
+
+class MemoryDeliveryLog:
+    """The DynamoDB delivery log's rules (claims with leases, counts only for deliveries) in memory."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, key) -> (state, lease until)
+        self.deliveries: dict[tuple[str, str], list[Delivery]] = {}
+        self.counts: dict[tuple[str, str], NotificationSummary] = {}
+        self.told_status: dict[tuple[str, str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: int) -> Literal["claimed", "done", "busy"]:
+        with self._lock:
+            state, lease_until = self.claims.get((tenant_id, key), ("failed", 0.0))
+            if state == "sending" and lease_until >= now.timestamp():
+                return "busy"
+            if state in ("delivered", "rejected"):
+                return "done"
+            self.claims[(tenant_id, key)] = ("sending", now.timestamp() + lease_s)
+            return "claimed"
+
+    def settle(self, tenant_id: str, key: str, state: DeliveryState, now: datetime) -> None:
+        with self._lock:
+            self.claims[(tenant_id, key)] = (state, 0.0)
+
+    def record(self, tenant_id: str, fingerprints: Sequence[str], delivery: Delivery) -> None:
+        with self._lock:
+            for fingerprint in dict.fromkeys(fingerprints):
+                self.deliveries.setdefault((tenant_id, fingerprint), []).append(delivery)
+                if delivery.outcome != "delivered":
+                    continue
+                counts = self.counts.get((tenant_id, fingerprint), NotificationSummary())
+                self.counts[(tenant_id, fingerprint)] = counts.model_copy(
+                    update={
+                        "notifications_sent": counts.notifications_sent + 1,
+                        "last_notification_at": delivery.at,
+                        "notification_channels": tuple(sorted({*counts.notification_channels, delivery.channel})),
+                    }
+                )
+                self.told_status[(tenant_id, fingerprint, delivery.channel)] = delivery.status
+
+    def told(self, tenant_id: str, fingerprints: Sequence[str], channel_id: str) -> dict[str, str]:
+        with self._lock:
+            return {
+                fingerprint: self.told_status[(tenant_id, fingerprint, channel_id)]
+                for fingerprint in fingerprints
+                if (tenant_id, fingerprint, channel_id) in self.told_status
+            }
+
+    def summary(self, tenant_id: str, fingerprint: str, limit: int = 20) -> NotificationSummary:
+        with self._lock:
+            counts = self.counts.get((tenant_id, fingerprint), NotificationSummary())
+            newest = sorted(self.deliveries.get((tenant_id, fingerprint), []), key=lambda d: d.at, reverse=True)
+            return counts.model_copy(update={"deliveries": tuple(newest[:limit])})

@@ -1,12 +1,14 @@
 """The alerts topic on SNS: alert transitions (kind=transition) and group notifications (kind=notification).
 
 Every message carries its kind, tenant, severity, state and fingerprint (a notification's group key) as
-String message attributes, so subscriptions filter on them without reading bodies. Transitions go out with
+String message attributes, so subscriptions filter on them without reading bodies; a notification also
+carries `channels`, a String.Array of the channel types the tenant routes it to. Transitions go out with
 PublishBatch (at most 10 entries a call); every batch is tried, then the entries SNS refused are named.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -47,14 +49,19 @@ def transition_attributes(transition: AlertTransition) -> dict[str, MessageAttri
     )
 
 
-def notification_attributes(notification: GroupNotification) -> dict[str, MessageAttributeValueTypeDef]:
-    return _attributes(
+def notification_attributes(
+    notification: GroupNotification, channel_types: Sequence[str] = ()
+) -> dict[str, MessageAttributeValueTypeDef]:
+    attributes = _attributes(
         "notification",
         notification.tenant_id,
         notification.severity.value,
         notification.status,
         notification.group_key,
     )
+    # Always present, even empty: a filter on `channels` then never matches a notification routed nowhere.
+    attributes["channels"] = {"DataType": "String.Array", "StringValue": json.dumps(sorted(channel_types))}
+    return attributes
 
 
 def _describe(failure: BatchResultErrorEntryTypeDef, transition_id: str) -> str:
@@ -94,12 +101,12 @@ class SnsAlertPublisher:
                 f"{len(failed)} of {len(transitions)} transitions were not published: " + "; ".join(named)
             )
 
-    def publish_notification(self, notification: GroupNotification) -> None:
+    def publish_notification(self, notification: GroupNotification, channel_types: Sequence[str] = ()) -> None:
         try:
             self.client.publish(
                 TopicArn=self.topic_arn,
                 Message=notification.model_dump_json(),
-                MessageAttributes=notification_attributes(notification),
+                MessageAttributes=notification_attributes(notification, channel_types),
             )
         except (ClientError, BotoCoreError) as exc:
             raise PublishError(f"SNS publish notification {notification.notification_id}: {exc}") from exc

@@ -52,8 +52,8 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_payload(fields: MessageFields) -> dict[str, Any]:
-    headline = _slack_escape(render(DEFAULT_TITLE, fields))
+def slack_payload(fields: MessageFields, title_template: str = DEFAULT_TITLE) -> dict[str, Any]:
+    headline = _slack_escape(render(title_template, fields))
     text = _slack_escape(render(SLACK_TEXT, fields))
     if fields.alert_count > 1:
         text += f"\n_{fields.alert_count} {fields.status} alerts in this group_"
@@ -80,7 +80,7 @@ def slack_payload(fields: MessageFields) -> dict[str, Any]:
     return {"text": headline, "attachments": [attachment]}
 
 
-def pagerduty_event(fields: MessageFields, routing_key: str) -> dict[str, Any]:
+def pagerduty_event(fields: MessageFields, routing_key: str, title_template: str = DEFAULT_TITLE) -> dict[str, Any]:
     event: dict[str, Any] = {
         "routing_key": routing_key,
         "event_action": PAGERDUTY_ACTIONS[fields.status],
@@ -90,7 +90,7 @@ def pagerduty_event(fields: MessageFields, routing_key: str) -> dict[str, Any]:
     if event["event_action"] != "trigger":
         return event  # PagerDuty takes no payload with resolve or acknowledge
     event["payload"] = {
-        "summary": truncate(render(DEFAULT_TITLE, fields), PAGERDUTY_MAX_SUMMARY),
+        "summary": truncate(render(title_template, fields), PAGERDUTY_MAX_SUMMARY),
         "source": f"vigil:{fields.tenant}",
         "severity": PAGERDUTY_SEVERITIES[fields.severity],
         "timestamp": fields.at.isoformat(),

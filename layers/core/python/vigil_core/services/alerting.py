@@ -38,6 +38,7 @@ from vigil_core.models.alerts import (
     fingerprint,
     group_key,
 )
+from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.models.probes import MonitorKey, TransitionEvent
 from vigil_core.models.rollups import Resolution
 from vigil_core.ports import (
@@ -117,7 +118,9 @@ class AlertDesk:
             report.writes += 1
             if result.notification is not None:
                 try:
-                    self.publisher.publish_notification(result.notification)
+                    routing = self.rules.get_notification_policy(tenant_id) or NotificationPolicy()
+                    channel_types = routing.channel_types(result.notification.severity, result.notification.status)
+                    self.publisher.publish_notification(result.notification, channel_types)
                     report.notifications += 1
                 except Exception as exc:  # put the group back as it was, so the next flush sends it
                     report.publish_errors.append(f"notification {result.notification.notification_id}: {exc}")
