@@ -1,4 +1,5 @@
-"""/v1/alerts, /v1/silences, /v1/alert-rules and /v1/alerting-policy: the caller's tenant's alerting."""
+"""/v1/alerts, /v1/silences, /v1/alert-rules, /v1/alerting-policy and /v1/notification-policy: the caller's
+tenant's alerting."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigil_core.adapters.alert_wiring import build_alert_desk
+from vigil_core.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.models.alerts import AlertRule
@@ -33,6 +35,7 @@ class AlertsApi:
     authenticator: Authenticator
     alerts: AlertApi
     rules: AlertRuleService
+    deliveries: DynamoDbDeliveryLog
 
 
 def build_dependencies() -> AlertsApi:
@@ -42,6 +45,7 @@ def build_dependencies() -> AlertsApi:
         authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
         alerts=AlertApi(desk),
         rules=AlertRuleService(desk.rules, utc_now),
+        deliveries=DynamoDbDeliveryLog(settings.alerts_table_name),
     )
 
 
@@ -89,9 +93,12 @@ def raise_alert() -> Response[str]:
 @app.get("/v1/alerts/<alert_id>")
 @tracer.capture_method
 def get_alert(alert_id: str) -> Response[str]:
-    alert = dependencies.get().alerts.get(_caller().tenant_id, alert_id)
+    deps, tenant_id = dependencies.get(), _caller().tenant_id
+    alert = deps.alerts.get(tenant_id, alert_id)
     metrics.add_metric(name="AlertsRead", unit=MetricUnit.Count, value=1)
-    return json_response(200, alert.to_public())
+    # The delivery log: who was told, when, and how each delivery went.
+    notifications = deps.deliveries.summary(tenant_id, alert.fingerprint).to_public()
+    return json_response(200, {**alert.to_public(), "notifications": notifications})
 
 
 @app.post("/v1/alerts/<alert_id>/acknowledge")
@@ -200,6 +207,22 @@ def get_policy() -> Response[str]:
 def put_policy() -> Response[str]:
     policy = dependencies.get().rules.put_policy(_caller().tenant_id, _body())
     metrics.add_metric(name="AlertingPoliciesSet", unit=MetricUnit.Count, value=1)
+    return json_response(200, policy.model_dump(mode="json"))
+
+
+@app.get("/v1/notification-policy")
+@tracer.capture_method
+def get_notification_policy() -> Response[str]:
+    policy = dependencies.get().rules.notification_policy(_caller().tenant_id)
+    metrics.add_metric(name="NotificationPoliciesRead", unit=MetricUnit.Count, value=1)
+    return json_response(200, policy.model_dump(mode="json"))
+
+
+@app.put("/v1/notification-policy")
+@tracer.capture_method
+def put_notification_policy() -> Response[str]:
+    policy = dependencies.get().rules.put_notification_policy(_caller().tenant_id, _body())
+    metrics.add_metric(name="NotificationPoliciesSet", unit=MetricUnit.Count, value=1)
     return json_response(200, policy.model_dump(mode="json"))
 
 

@@ -161,6 +161,7 @@ class Alerting(Construct):
         rules = v1.add_resource("alert-rules")
         rule = rules.add_resource("{id}")
         policy = v1.add_resource("alerting-policy")
+        notification_policy = v1.add_resource("notification-policy")
         routes = [
             (alerts, "GET"),
             (alerts, "POST"),
@@ -177,6 +178,8 @@ class Alerting(Construct):
             (rule, "DELETE"),
             (policy, "GET"),
             (policy, "PUT"),
+            (notification_policy, "GET"),
+            (notification_policy, "PUT"),
         ]
         methods = [resource.add_method(verb, integration) for resource, verb in routes]
         for method in methods:

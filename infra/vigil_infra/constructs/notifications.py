@@ -132,6 +132,7 @@ class ChannelNotifier(Construct):
                 iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secrets]),
                 iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameters]),
             ]
+            findings = [f"IAM5[Resource::{_nag_arn(arn)}]" for arn in ("secretsmanager", "ssm")]
             reason = (
                 "Channel secrets are created by operators under the vigil/notify/ prefix, one per channel; the "
                 "notifier may read that prefix and nothing else."
@@ -143,16 +144,25 @@ class ChannelNotifier(Construct):
                 for name in (email_sender, domain)
             ]
             statements = [iam.PolicyStatement(actions=["ses:SendEmail"], resources=identities)]
-            reason = ""
+            findings, reason = [], ""
         elif self.channel_type is ChannelType.SMS:
             statements = [iam.PolicyStatement(actions=["sns:Publish"], resources=["*"])]
+            findings = ["IAM5[Resource::*]"]
             reason = "SMS is sent with sns:Publish to a phone number, which has no ARN: SNS authorizes it on *."
         else:
             return
         policy = iam.Policy(self, "ChannelAccess", statements=statements)
         policy.attach_to_role(self.notifier.role)
-        if reason:
-            acknowledge_nag_finding(cfn_resource_of(policy), rule="IAM5", reason=reason)
+        for finding in findings:
+            acknowledge_nag_finding(cfn_resource_of(policy), rule=finding, reason=reason)
+
+
+def _nag_arn(service: str) -> str:
+    """The wildcard ARN as cdk-nag names it in a finding (CloudFormation pseudo parameters in brackets)."""
+    account = "<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>"
+    if service == "secretsmanager":
+        return f"arn:{account[0]}:secretsmanager:{account[1]}:{account[2]}:secret:{SECRETS_PREFIX}*"
+    return f"arn:{account[0]}:ssm:{account[1]}:{account[2]}:parameter{PARAMETERS_PREFIX}*"
 
 
 class Notifications(Construct):

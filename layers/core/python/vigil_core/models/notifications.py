@@ -19,8 +19,6 @@ from vigil_core.models.alerts import Severity
 from vigil_core.models.monitors import parse_duration_seconds
 from vigil_core.notify.messages import DEFAULT_BODY, DEFAULT_TITLE, validate_template
 
-SECRETS_PREFIX = "vigil/notify/"
-PARAMETERS_PREFIX = "/vigil/notify/"
 CHANNEL_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 MAX_CHANNELS = 20
 MAX_RECIPIENTS = 10
@@ -30,7 +28,6 @@ MAX_DELAY_S = 900
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:(?P<name>.+)$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 # Headers vigil sets itself: a channel's own would break the body's framing or forge its signature.
 _RESERVED_HEADERS = frozenset({"content-type", "content-length", "host", "transfer-encoding", "connection"})
@@ -48,19 +45,39 @@ SECRET_CHANNELS = frozenset({ChannelType.SLACK, ChannelType.WEBHOOK, ChannelType
 RECIPIENT_CHANNELS = frozenset({ChannelType.EMAIL, ChannelType.SMS})
 
 
-def check_secret_reference(reference: str) -> str:
-    """`secretsmanager:<name or ARN>` under vigil/notify/, or `ssm:<name>` under /vigil/notify/ (the
-    notifiers may read nothing else)."""
-    source, _, name = reference.partition(":")
-    if source == "secretsmanager":
-        match = _SECRET_ARN.match(name)
-        if (match.group("name") if match else name).startswith(SECRETS_PREFIX):
-            return reference
-    elif source == "ssm" and name.startswith(PARAMETERS_PREFIX):
-        return reference
-    raise ValueError(
-        f"must be secretsmanager:{SECRETS_PREFIX}<name> (or the secret's ARN) or ssm:{PARAMETERS_PREFIX}<name>"
-    )
+SecretStore = Literal["secretsmanager", "ssm"]
+SECRETS_PREFIX = "vigil/notify/"
+PARAMETERS_PREFIX = "/vigil/notify/"
+
+SECRETS_PREFIX = "vigil/notify/"
+PARAMETERS_PREFIX = "/vigil/notify/"
+
+# Character sets as each service documents them; [0-9] rather than \d, which matches any Unicode digit.
+_SECRETS_MANAGER_NAME = re.escape(SECRETS_PREFIX) + r"[A-Za-z0-9/_+=.@-]+"
+_SECRETS_MANAGER_ARN = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:" + _SECRETS_MANAGER_NAME
+_SSM_PARAMETER_NAME = re.escape(PARAMETERS_PREFIX) + r"[A-Za-z0-9/_.-]+"
+# Anchored, without look-arounds: usable as a pydantic or JSON Schema `pattern` as well as here.
+SECRET_REFERENCE_PATTERN = (
+    rf"^(secretsmanager:({_SECRETS_MANAGER_ARN}|{_SECRETS_MANAGER_NAME})|ssm:{_SSM_PARAMETER_NAME})$"
+)
+
+_FORMS = f"secretsmanager:{SECRETS_PREFIX}<name> (or the ARN of such a secret) or ssm:{PARAMETERS_PREFIX}<name>"
+_SECRET_REFERENCE = re.compile(SECRET_REFERENCE_PATTERN)
+
+
+def parse_reference(reference: str) -> tuple[SecretStore, str]:
+    """The store and the name (or ARN) in it; ValueError for anything the notifier could not read."""
+    store, separator, name = reference.partition(":")
+    if not separator or store not in ("secretsmanager", "ssm"):
+        # The reference is not echoed: something pasted here by mistake may be the secret itself.
+        raise ValueError(f"a secret reference is {_FORMS}")
+    if _SECRET_REFERENCE.fullmatch(reference) is None:
+        prefix, symbols = (SECRETS_PREFIX, "/_+=.@-") if store == "secretsmanager" else (PARAMETERS_PREFIX, "/_.-")
+        raise ValueError(
+            f"secret reference {reference!r}: the name must be {prefix}<name>, <name> made of letters, digits "
+            f"and {symbols} (the notifier may read nothing else); a secret reference is {_FORMS}"
+        )
+    return ("secretsmanager" if store == "secretsmanager" else "ssm"), name
 
 
 def _delay(value: Any) -> int:
@@ -88,7 +105,9 @@ class Channel(BaseModel):
     @field_validator("secret")
     @classmethod
     def _secret(cls, value: str | None) -> str | None:
-        return None if value is None else check_secret_reference(value)
+        if value is not None:
+            parse_reference(value)
+        return value
 
     @field_validator("headers")
     @classmethod

@@ -26,6 +26,7 @@ from vigil_core.models.alerts import (
     ThresholdRule,
     rule_kind,
 )
+from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.ports import AlertRuleRepository
 from vigil_core.services.code_documents import parse_tenant_document
 from vigil_core.validation import problems_from
@@ -159,6 +160,19 @@ class AlertRuleService:
         except ValidationError as exc:
             raise validation_error(problems_from(exc, list_field="")) from None
         self._repository.put_policy(tenant_id, policy)
+        return policy
+
+    def notification_policy(self, tenant_id: str) -> NotificationPolicy:
+        return self._repository.get_notification_policy(tenant_id) or NotificationPolicy()
+
+    def put_notification_policy(self, tenant_id: str, body: Any) -> NotificationPolicy:
+        if not isinstance(body, Mapping):
+            raise bad_request("body", "must be an object")
+        try:
+            policy = NotificationPolicy.model_validate(dict(body))
+        except ValidationError as exc:
+            raise validation_error(problems_from(exc, list_field="")) from None
+        self._repository.put_notification_policy(tenant_id, policy)
         return policy
 
     def _pack_ids(self, tenant_id: str) -> set[str]:
