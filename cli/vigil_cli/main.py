@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from vigil_cli import CliError
 
 # Each module exposes register(subparsers) and sets ``func`` on its parsers.
-COMMAND_MODULES = ("vigil_cli.local.commands", "vigil_cli.demo", "vigil_cli.import_commands")
+COMMAND_MODULES = ("vigil_cli.local.commands", "vigil_cli.demo", "vigil_cli.import_commands", "vigil_cli.dlq")
 
 
 def build_parser() -> argparse.ArgumentParser:
