@@ -428,3 +428,14 @@ def test_a_webhook_is_signed_and_carries_the_channel_headers() -> None:
 def test_a_bad_policy_is_refused_naming_the_problem(policy: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem.replace("$", r"\$").replace("(", r"\(")):
         NotificationPolicy.model_validate(policy)
+
+
+def test_a_notification_stamped_ahead_of_the_notifiers_clock_waits_no_longer_than_its_delay() -> None:
+    # Given a warning whose evaluation clock runs five minutes ahead of the notifier's
+    world = World(ChannelType.EMAIL)
+    world.store_alert("fp-1", AlertStatus.FIRING)
+    body = notification("fp-1", severity="warning", at=T0 + timedelta(minutes=5))
+    # When the email notifier gets it
+    report = world.notifier.handle(body)
+    # Then it waits the route's minute, not six
+    assert report.deferred_s == 60

@@ -123,12 +123,14 @@ class Notifier:
         targets = policy.targets(message.severity, message.status, self.channel_type)
         if message.status == "resolved":
             targets = [Target(channel=target.channel, delay=0) for target in targets]  # news that is over
-        waiting = [target for target in targets if message.at + timedelta(seconds=target.delay) > now]
+        # A delay counts from the notification's time, but never waits longer than itself (clocks may differ).
+        since = min(message.at, now)
+        waiting = [target for target in targets if since + timedelta(seconds=target.delay) > now]
         for target in targets:
             if target not in waiting:
                 self._notify(message, target, policy, now, report)
         if waiting:
-            due = min(message.at + timedelta(seconds=target.delay) for target in waiting)
+            due = min(since + timedelta(seconds=target.delay) for target in waiting)
             report.deferred_s = max(1, math.ceil((due - now).total_seconds()))
             self.deferral.defer(body, report.deferred_s)
         return report
