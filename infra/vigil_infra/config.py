@@ -169,7 +169,7 @@ class StackConfig(_FrozenModel):
     # Relative to the repository root; an empty string deploys no alert rules as code.
     alert_rules_file: str = Field(alias=ALERT_RULES_FILE_KEY)
     probes: ProbeOptions = Field(alias=PROBES_KEY)
-    notifications: NotificationOptions = Field(default_factory=NotificationOptions, alias=NOTIFICATIONS_KEY)
+    notifications: NotificationOptions = Field(alias=NOTIFICATIONS_KEY)
 
     @field_validator("metrics_ttl_days", "api_throttle", "probes", "notifications", mode="before")
     @classmethod

@@ -108,11 +108,16 @@ def statements_of_role(resources: dict[str, JsonObject], role_logical_id: str) -
     return [statement for document in documents for statement in document["Statement"]]
 
 
-def grants_of_role(resources: dict[str, JsonObject], role_logical_id: str) -> set[tuple[str, str]]:
-    """(action, target) pairs; target is the referenced resource's logical id, or the literal ARN / "*"."""
+def grants_of_role(
+    resources: dict[str, JsonObject], role_logical_id: str, effect: str = "Allow"
+) -> set[tuple[str, str]]:
+    """(action, target) pairs of the role's statements with `effect`; target is the referenced resource's
+    logical id, or the literal ARN / "*"."""
     grants: set[tuple[str, str]] = set()
     for statement in statements_of_role(resources, role_logical_id):
-        assert statement["Effect"] == "Allow", statement
+        assert statement["Effect"] in ("Allow", "Deny"), statement
+        if statement["Effect"] != effect:
+            continue
         for action in _as_list(statement["Action"]):
             for target in _as_list(statement["Resource"]):
                 grants.add((action, referenced_logical_id(target) or json.dumps(target)))

@@ -29,6 +29,7 @@ from tests.infra.synthesized import (
     referenced_logical_id,
     statements_of_role,
 )
+from vigil_core.models.notifications import ChannelType
 from vigil_core.settings import AlertApiSettings, AlertEvaluatorSettings, load_settings
 from vigil_infra.application import build_app
 from vigil_infra.config import ALERT_RULES_FILE_KEY, DEPENDENCIES_LAYER_PATH_KEY
@@ -61,6 +62,8 @@ ALERTING_ROUTES = {
     ("DELETE", "/v1/alert-rules/{id}"),
     ("GET", "/v1/alerting-policy"),
     ("PUT", "/v1/alerting-policy"),
+    ("GET", "/v1/notification-policy"),
+    ("PUT", "/v1/notification-policy"),
 }
 
 
@@ -289,15 +292,22 @@ def test_the_evaluator_ships_alert_rules_yaml_as_normalized_json_beside_its_hand
 # --- least privilege ---------------------------------------------------------------------------------
 
 
-def test_only_the_two_alerting_functions_may_publish_and_only_to_the_alerts_topic(vigil: SynthesizedVigil) -> None:
+def test_only_the_two_alerting_functions_publish_to_the_alerts_topic_and_the_sms_notifier_to_phones(
+    vigil: SynthesizedVigil,
+) -> None:
     # Given every role's SNS grants
     topic = vigil.logical_id(vigil.stack.alerting.topic)
     sns_grants = {
         role_id: {(action, target) for action, target in grants_of_role(vigil.resources, role_id) if "sns:" in action}
         for role_id in vigil.of_type("AWS::IAM::Role")
     }
+    # Then the SMS notifier may publish on "*" and nothing else: SNS authorizes sending to a phone number there
+    # (grants_of_role renders a literal resource as JSON). That grant also covers every topic, the alerts topic
+    # included; test_infra_notifications checks no other role holds it
+    sms_role = vigil.logical_id(vigil.stack.notifications.notifiers[ChannelType.SMS].notifier.role)
+    assert sns_grants.pop(sms_role) == {("sns:Publish", '"*"')}
     publishers = {role_id for role_id, grants in sns_grants.items() if grants}
-    # Then the evaluator and the alerts API are the only publishers
+    # And of the other roles, the evaluator and the alerts API are the only publishers
     assert publishers == {vigil.logical_id(_function(vigil, name).role) for name in ("evaluator", "api")}
     # And each may only publish, and only to the alerts topic
     for role_id in publishers:
@@ -391,7 +401,7 @@ def test_every_alerting_route_reaches_the_alerts_function_through_a_proxy_integr
 
 def test_alerting_routes_are_acknowledged_as_api_key_authenticated(vigil: SynthesizedVigil) -> None:
     # Given the acknowledged nag findings on the alerting methods
-    prefixes = ("/v1/alerts", "/v1/silences", "/v1/alert-rules", "/v1/alerting-policy")
+    prefixes = ("/v1/alerts", "/v1/silences", "/v1/alert-rules", "/v1/alerting-policy", "/v1/notification-policy")
     acknowledged = {
         (a.construct_path, a.rule_id.rsplit("-", 1)[-1]): a.reason
         for a in vigil.acknowledgments

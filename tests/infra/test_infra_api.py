@@ -67,6 +67,8 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("DELETE", "/v1/alert-rules/{id}"): alerts,
         ("GET", "/v1/alerting-policy"): alerts,
         ("PUT", "/v1/alerting-policy"): alerts,
+        ("GET", "/v1/notification-policy"): alerts,
+        ("PUT", "/v1/notification-policy"): alerts,
     }
 
 

@@ -1,7 +1,7 @@
 """Lambda functions: runtime, packaging, logging, tracing, environment and their own roles.
 
-The monitors API's, the probes' and the alerting functions' environments are checked in test_infra_monitors_api,
-test_infra_probes and test_infra_alerting."""
+The monitors API's, the probes', the alerting functions' and the notifiers' environments are checked in
+test_infra_monitors_api, test_infra_probes, test_infra_alerting and test_infra_notifications."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.synthesized import PROJECT_ROOT, SynthesizedVigil, referenced_logical_id
+from vigil_core.models.notifications import ChannelType
 from vigil_infra.constructs.function import VigilFunction
 
 pytestmark = pytest.mark.infra
@@ -29,11 +30,21 @@ FUNCTION_NAMES = [
     "probe-worker",
     "alert-evaluator",
     "alerts",
+    "notifier-slack",
+    "notifier-webhook",
+    "notifier-pagerduty",
+    "notifier-email",
+    "notifier-sms",
 ]
 PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
+# One notifier per channel type, all from the one functions/notifier folder (CHANNEL_TYPE tells them apart).
+NOTIFIER_FUNCTIONS = {f"notifier-{channel_type.value}" for channel_type in ChannelType}
 # A whole minute's evaluation of every tenant's rules (and the outbox and due groups) may take longer than an
 # API answer; its queues hide a message for six times this.
 ALERT_EVALUATOR_TIMEOUT_SECONDS = 60
+# A notifier's batch of ten deliveries, each with its HTTP retries, within a minute; its queue hides a message
+# for six times this.
+NOTIFIER_TIMEOUT_SECONDS = 60
 
 
 def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
@@ -47,12 +58,18 @@ def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
         "probe-worker": stack.probes.worker,
         "alert-evaluator": stack.alerting.evaluator,
         "alerts": stack.alerting.api_function,
+        **{
+            f"notifier-{channel_type.value}": notifier.notifier
+            for channel_type, notifier in stack.notifications.notifiers.items()
+        },
     }
 
 
-def test_there_are_exactly_the_eight_functions(vigil: SynthesizedVigil) -> None:
-    # Given the stack / When counting functions / Then only the API's four, the probes' two and alerting's two
-    # (the evaluator and the alerts API) exist (no helper Lambdas such as the LogRetention custom resource)
+def test_there_are_exactly_the_thirteen_functions(vigil: SynthesizedVigil) -> None:
+    # Given the stack / When counting functions / Then only the API's four, the probes' two, alerting's two
+    # (the evaluator and the alerts API) and the five notifiers (one per channel type) exist (no helper Lambdas
+    # such as the LogRetention custom resource)
+    assert len(FUNCTION_NAMES) == 13
     vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
     assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
@@ -69,11 +86,13 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == "handler.handler"
     # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU, and the
-    # alert evaluator a minute on 512 MB
+    # alert evaluator and the notifiers a minute on 512 MB
     if name in PROBE_FUNCTIONS:
         assert (properties["MemorySize"], properties["Timeout"]) == (1769, vigil.stack.config.probes.timeout_seconds)
     elif name == "alert-evaluator":
         assert (properties["MemorySize"], properties["Timeout"]) == (512, ALERT_EVALUATOR_TIMEOUT_SECONDS)
+    elif name in NOTIFIER_FUNCTIONS:
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, NOTIFIER_TIMEOUT_SECONDS)
     else:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group
@@ -96,9 +115,10 @@ def test_function_code_is_its_own_functions_folder(vigil: SynthesizedVigil, name
     resource = vigil.resource(_functions(vigil)[name].function)
     # When opening the staged code asset
     staged = vigil.assembly_dir / resource["Metadata"]["aws:asset:path"]
-    source = PROJECT_ROOT / "functions" / name.replace("-", "_")
+    folder = "notifier" if name in NOTIFIER_FUNCTIONS else name.replace("-", "_")
+    source = PROJECT_ROOT / "functions" / folder
 
-    # Then it is a copy of functions/<name>, byte for byte
+    # Then it is a copy of functions/<name> (functions/notifier for every notifier), byte for byte
     def files(root: Path) -> dict[str, bytes]:
         return {
             str(path.relative_to(root)): path.read_bytes()

@@ -23,6 +23,11 @@ FUNCTION_PATHS = (
     "Vigil/Probes/WorkerFunction",
     "Vigil/Alerting/EvaluatorFunction",
     "Vigil/Alerting/AlertsFunction",
+    "Vigil/Notifications/Slack/Function",
+    "Vigil/Notifications/Webhook/Function",
+    "Vigil/Notifications/Pagerduty/Function",
+    "Vigil/Notifications/Email/Function",
+    "Vigil/Notifications/Sms/Function",
 )
 METHOD_PATHS = tuple(
     f"Vigil/IngestApi/RestApi/Default/v1/{method}"
@@ -52,12 +57,16 @@ METHOD_PATHS = tuple(
         "alert-rules/{id}/DELETE",
         "alerting-policy/GET",
         "alerting-policy/PUT",
+        "notification-policy/GET",
+        "notification-policy/PUT",
     )
 )
 
 # The reviewed list. Adding one means writing its reason in the construct and adding it here.
 # Per function: L1 (python3.13 pinned with the layer) and IAM5 (X-Ray's Resource *); per method: APIG4 and
-# COG4 (the functions authenticate API keys; a heartbeat's token is its own credential).
+# COG4 (the functions authenticate API keys; a heartbeat's token is its own credential). Per notifier's
+# ChannelAccess policy: IAM5 on the vigil/notify/ secret and parameter prefixes (Slack, webhook, PagerDuty) or on
+# "*" (SMS: SNS authorizes publishing to a phone number on *); email's SES identities need none.
 # Not on it: an SNS2 (topic without KMS) acknowledgment on the alerts topic. The AwsSolutions pack of cdk-nag 3
 # has no SNS2 rule (its SNS rule is SNS3, publishing without TLS, which enforce_ssl satisfies), so such an
 # acknowledgment suppresses nothing and test_every_acknowledgment_suppresses_a_real_finding reports it as stale.
@@ -71,6 +80,15 @@ EXPECTED_ACKNOWLEDGMENTS = {
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
         "Vigil/IngestApi/RestApi/CloudWatchRole/Resource",
     ),
+    *{
+        (f"AwsSolutions-IAM5[Resource::{arn}]", f"Vigil/Notifications/{channel}/ChannelAccess/Resource")
+        for channel in ("Slack", "Webhook", "Pagerduty")
+        for arn in (
+            "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:vigil/notify/*",
+            "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vigil/notify/*",
+        )
+    },
+    ("AwsSolutions-IAM5[Resource::*]", "Vigil/Notifications/Sms/ChannelAccess/Resource"),
 }
 
 

@@ -214,13 +214,18 @@ def test_each_queue_parks_a_message_in_its_dead_letter_queue_after_three_receive
 
 
 def test_every_queue_is_encrypted_and_refuses_unencrypted_transport(vigil: SynthesizedVigil) -> None:
-    # Given the six queues (the probes' four, alerting's evaluation queue and its dead letters) and the policies
+    # Given the sixteen queues (the probes' four, alerting's evaluation queue and its dead letters, and each
+    # notifier's queue and dead letters) and the policies
     queues = vigil.of_type("AWS::SQS::Queue")
     alerting = vigil.stack.alerting
+    notifiers = vigil.stack.notifications.notifiers.values()
     assert set(queues) == set(_queue_ids(vigil).values()) | {
         vigil.logical_id(alerting.evaluation_queue),
         vigil.logical_id(alerting.evaluation_dead_letters),
+        *(vigil.logical_id(notifier.queue) for notifier in notifiers),
+        *(vigil.logical_id(notifier.dead_letters) for notifier in notifiers),
     }
+    assert len(queues) == 16
     denied_without_tls: set[str] = set()
     for policy in vigil.of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:

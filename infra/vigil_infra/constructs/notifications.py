@@ -146,7 +146,15 @@ class ChannelNotifier(Construct):
             statements = [iam.PolicyStatement(actions=["ses:SendEmail"], resources=identities)]
             findings, reason = [], ""
         elif self.channel_type is ChannelType.SMS:
-            statements = [iam.PolicyStatement(actions=["sns:Publish"], resources=["*"])]
+            statements = [
+                iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]),
+                # Phone numbers only: no topic (the alerts topic included) may be published to with this grant.
+                iam.PolicyStatement(
+                    effect=iam.Effect.DENY,
+                    actions=["sns:Publish"],
+                    resources=[stack.format_arn(service="sns", resource="*", region="*", account="*")],
+                ),
+            ]
             findings = ["IAM5[Resource::*]"]
             reason = "SMS is sent with sns:Publish to a phone number, which has no ARN: SNS authorizes it on *."
         else:

@@ -46,9 +46,7 @@ RECIPIENT_CHANNELS = frozenset({ChannelType.EMAIL, ChannelType.SMS})
 
 
 SecretStore = Literal["secretsmanager", "ssm"]
-SECRETS_PREFIX = "vigil/notify/"
-PARAMETERS_PREFIX = "/vigil/notify/"
-
+# The only names the notifiers' IAM policies let them read.
 SECRETS_PREFIX = "vigil/notify/"
 PARAMETERS_PREFIX = "/vigil/notify/"
 
