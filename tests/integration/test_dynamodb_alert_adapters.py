@@ -23,10 +23,12 @@ from moto import mock_aws
 from vigil_cli.local.backend import EmbeddedMoto, serialize_moto_dynamodb
 from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
 from vigil_core.adapters.dynamodb_alerts import DynamoDbAlertStore
+from vigil_core.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
 from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
 from vigil_core.adapters.memory_alerts import (
     MemoryAlertRuleRepository,
     MemoryAlertStore,
+    MemoryDeliveryLog,
     RecordingAlertPublisher,
     RecordingEvaluationQueue,
 )
@@ -55,7 +57,8 @@ from vigil_core.models.alerts import (
     TransitionKind,
 )
 from vigil_core.models.metrics import MetricBatch
-from vigil_core.ports import AlertRuleRepository, AlertStore, StoreUnavailableError
+from vigil_core.models.notifications import Delivery, NotificationPolicy
+from vigil_core.ports import AlertRuleRepository, AlertStore, DeliveryLog, StoreUnavailableError
 from vigil_core.services.alerting import AlertDesk, AlertEngine
 from vigil_core.services.ingest import Retention, ingest_batch
 
@@ -959,3 +962,96 @@ def test_ten_evaluators_racing_on_one_breach_make_one_transition_and_one_event(r
     stored = DynamoDbAlertStore("alerts", client).get(TENANT, transition.fingerprint)
     assert stored is not None and (stored.version, stored.status) == (1, AlertStatus.FIRING)
     assert DynamoDbAlertStore("alerts", client).unpublished() == []
+
+
+# -- delivery claims and logs ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def deliveries(request: pytest.FixtureRequest) -> DeliveryLog:
+    if request.param == "memory":
+        return MemoryDeliveryLog()
+    return DynamoDbDeliveryLog("alerts", client=request.getfixturevalue("dynamodb"))
+
+
+def delivery(channel: str, outcome: str, at: datetime, status: str = "firing") -> Delivery:
+    return Delivery.model_validate(
+        {
+            "channel": channel,
+            "channel_type": "slack",
+            "notification_id": "g:1",
+            "status": status,
+            "outcome": outcome,
+            "attempts": 1,
+            "at": at,
+        }
+    )
+
+
+def test_a_claim_is_taken_once_until_it_fails_or_its_lease_runs_out(deliveries: DeliveryLog) -> None:
+    # Given a message claimed for a channel
+    assert deliveries.claim(TENANT, "ops#g:1", T0, lease_s=60) == "claimed"
+    # Then another receiver finds it busy while the lease lasts, and may take it once the lease ran out
+    assert deliveries.claim(TENANT, "ops#g:1", T0 + timedelta(seconds=30), lease_s=60) == "busy"
+    assert deliveries.claim(TENANT, "ops#g:1", T0 + timedelta(seconds=61), lease_s=60) == "claimed"
+    # When that send fails, the next receiver may try again
+    deliveries.settle(TENANT, "ops#g:1", "failed", T0 + timedelta(seconds=62))
+    assert deliveries.claim(TENANT, "ops#g:1", T0 + timedelta(seconds=63), lease_s=60) == "claimed"
+    # And once delivered (or refused for good) it is done for everyone, whatever the time
+    deliveries.settle(TENANT, "ops#g:1", "delivered", T0 + timedelta(seconds=64))
+    assert deliveries.claim(TENANT, "ops#g:1", T0 + timedelta(days=1), lease_s=60) == "done"
+    deliveries.settle(TENANT, "pager#g:1", "rejected", T0)
+    assert deliveries.claim(TENANT, "pager#g:1", T0 + timedelta(days=1), lease_s=60) == "done"
+    # And another tenant's identical key is its own
+    assert deliveries.claim("other", "ops#g:1", T0, lease_s=60) == "claimed"
+
+
+def test_the_log_counts_deliveries_and_remembers_what_each_channel_was_told(deliveries: DeliveryLog) -> None:
+    # Given a failed then a successful delivery to Slack, and one to PagerDuty, about two alerts
+    deliveries.record(TENANT, ["fp-1", "fp-2"], delivery("ops", "failed", T0))
+    deliveries.record(TENANT, ["fp-1", "fp-2"], delivery("ops", "delivered", T0 + timedelta(seconds=30)))
+    deliveries.record(TENANT, ["fp-1"], delivery("pager", "delivered", T0 + timedelta(seconds=31)))
+    deliveries.record(TENANT, ["fp-1"], delivery("pager", "delivered", T0 + timedelta(minutes=9), "resolved"))
+    # Then each alert counts what was delivered, newest first in its log
+    summary = deliveries.summary(TENANT, "fp-1")
+    assert summary.notifications_sent == 3
+    assert summary.last_notification_at == T0 + timedelta(minutes=9)
+    assert summary.notification_channels == ("ops", "pager")
+    assert [(d.channel, d.outcome, d.status) for d in summary.deliveries] == [
+        ("pager", "delivered", "resolved"),
+        ("pager", "delivered", "firing"),
+        ("ops", "delivered", "firing"),
+        ("ops", "failed", "firing"),
+    ]
+    assert deliveries.summary(TENANT, "fp-1", limit=1).deliveries[0].status == "resolved"
+    # And what each channel last heard of each alert
+    assert deliveries.told(TENANT, ["fp-1", "fp-2", "fp-3"], "pager") == {"fp-1": "resolved"}
+    assert deliveries.told(TENANT, ["fp-1", "fp-2"], "ops") == {"fp-1": "firing", "fp-2": "firing"}
+    # And an alert never notified has an empty log
+    assert deliveries.summary(TENANT, "fp-9").notifications_sent == 0
+
+
+def test_of_receivers_claiming_one_message_at_once_exactly_one_sends(racing_dynamodb: Any) -> None:
+    # Given ten receivers of the same SQS message
+    log = DynamoDbDeliveryLog("alerts", client=racing_dynamodb)
+    start = threading.Barrier(RACERS)
+
+    def claim(racer: int) -> bool:
+        start.wait()
+        return log.claim(TENANT, "ops#g:7", T0, lease_s=600) == "claimed"
+
+    # When they all claim it at once
+    winners = _race(RACERS, claim)
+    # Then exactly one may send
+    assert len(winners) == 1
+
+
+def test_a_notification_policy_is_stored_per_tenant(rules: AlertRuleRepository) -> None:
+    # Given a policy with a Slack channel stored for one tenant
+    policy = NotificationPolicy.model_validate(
+        {"channels": [{"id": "ops", "type": "slack", "secret": "ssm:/vigil/notify/ops"}], "send_resolved": False}
+    )
+    rules.put_notification_policy(TENANT, policy)
+    # Then it reads back as stored, and another tenant has none
+    assert rules.get_notification_policy(TENANT) == policy
+    assert rules.get_notification_policy("other") is None
