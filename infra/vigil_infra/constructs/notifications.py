@@ -71,7 +71,7 @@ class ChannelNotifier(Construct):
         self.queue = sqs.Queue(
             self,
             "Queue",
-            # Six times the function's timeout, as Lambda advises for SQS sources; also the claim lease.
+            # Six times the function's timeout, as Lambda advises for SQS sources.
             visibility_timeout=Duration.seconds(NOTIFIER_TIMEOUT.to_seconds() * 6),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,

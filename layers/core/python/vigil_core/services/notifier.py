@@ -110,7 +110,9 @@ class Notifier:
     email: EmailSender | None = None
     sms: SmsSender | None = None
     email_sender: str | None = None
-    lease_s: int = 600
+    # Longer than an invocation may run (60 s), shorter than the queue hides a message (360 s): a receiver that
+    # died while sending leaves a claim the next receive of its message may take over.
+    lease_s: int = 300
 
     def handle(self, body: str) -> NotifierReport:
         message = parse_message(body)
