@@ -764,7 +764,7 @@ def test_transitions_and_notifications_reach_the_subscriptions_that_filter_for_t
         resolved=(),
         at=T0,
     )
-    publisher.publish_notification(notification)
+    publisher.publish_notification(notification, ["slack", "pagerduty"])
     # Then the urgent queue holds exactly the critical transitions, each its JSON with its attributes
     landed = sorted(_drain(sqs, urgent), key=lambda envelope: envelope["Message"])
     assert [AlertTransition.model_validate_json(e["Message"]) for e in landed] == transitions[::3]
@@ -775,7 +775,8 @@ def test_transitions_and_notifications_reach_the_subscriptions_that_filter_for_t
         "state": "firing",
         "fingerprint": "fp-00",
     }
-    # And the notifications queue holds the notification, its state firing and its group key as fingerprint
+    # And the notifications queue holds the notification, its state firing, its group key as fingerprint, and
+    # the channel types it is routed to
     [envelope] = _drain(sqs, notified)
     assert GroupNotification.model_validate_json(envelope["Message"]) == notification
     assert _attributes(envelope) == {
@@ -784,6 +785,7 @@ def test_transitions_and_notifications_reach_the_subscriptions_that_filter_for_t
         "severity": "critical",
         "state": "firing",
         "fingerprint": "g-api",
+        "channels": '["pagerduty", "slack"]',
     }
 
 

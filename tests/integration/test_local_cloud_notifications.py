@@ -44,7 +44,19 @@ def channels_server() -> Iterator[ControllableHttpServer]:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+def backend() -> dict[str, Any]:
+    """LocalCloud's options saying where the stack runs: none, the embedded moto."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def mail_and_sms() -> bool:
+    """Whether the backend takes SES v2 email and SNS SMS, and shows what was sent (moto does)."""
+    return True
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory, backend: dict[str, Any]) -> Iterator[LocalCloud]:
     state_dir = tmp_path_factory.mktemp("notifications-cloud")
     probes = synth_context(ROOT)["vigil:probes"] | {"canaryUrl": ""}
     notifications = synth_context(ROOT)["vigil:notifications"] | {"emailSender": SENDER, "httpMaxAttempts": 2}
@@ -56,7 +68,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     }
     template = synthesize(state_dir / "cdk.out", repo_root=ROOT, context=context)
     with LocalCloud(
-        template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False
+        template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False, **backend
     ) as running:
         yield running
 
@@ -71,7 +83,9 @@ def aws(cloud: LocalCloud) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def api(cloud: LocalCloud, aws: dict[str, Any], channels_server: ControllableHttpServer) -> Iterator[httpx.Client]:
+def api(
+    cloud: LocalCloud, aws: dict[str, Any], channels_server: ControllableHttpServer, mail_and_sms: bool
+) -> Iterator[httpx.Client]:
     assert cloud.api_url is not None
     key = create_demo_tenant(cloud).api_key
     # Given the channels' secrets where operators put them, and the sender verified in SES
@@ -80,7 +94,8 @@ def api(cloud: LocalCloud, aws: dict[str, Any], channels_server: ControllableHtt
     secrets.create_secret(Name="vigil/notify/e2e-pagerduty", SecretString="routing-key-e2e")
     hook = {"url": channels_server.url("/hook"), "signing_secret": SIGNING_SECRET}
     secrets.create_secret(Name="vigil/notify/e2e-hook", SecretString=json.dumps(hook))
-    aws["sesv2"].create_email_identity(EmailIdentity=SENDER)
+    if mail_and_sms:
+        aws["sesv2"].create_email_identity(EmailIdentity=SENDER)
     with httpx.Client(base_url=cloud.api_url, timeout=30, headers={"x-api-key": key}) as client:
         assert client.put("/v1/alerting-policy", json={"group_wait": 0}).status_code == 200
         policy = {
@@ -98,9 +113,15 @@ def api(cloud: LocalCloud, aws: dict[str, Any], channels_server: ControllableHtt
                     "secret": "secretsmanager:vigil/notify/e2e-hook",
                     "headers": {"X-Team": "sre"},
                 },
-                {"id": "mail", "type": "email", "to": ["oncall@example.com"]},
-                {"id": "phone", "type": "sms", "to": [PHONE]},
-            ],
+            ]
+            + (
+                [
+                    {"id": "mail", "type": "email", "to": ["oncall@example.com"]},
+                    {"id": "phone", "type": "sms", "to": [PHONE]},
+                ]
+                if mail_and_sms
+                else []
+            ),
             "routes": {
                 "info": [{"to": "slack"}],
                 "warning": [{"to": "slack"}, {"to": "email", "delay": "1m"}],
@@ -164,15 +185,16 @@ def queue_of(cloud: LocalCloud, channel: str) -> str:
 
 
 def test_a_critical_breach_pushed_over_http_reaches_every_channel_once(
-    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, mail_and_sms: bool
 ) -> None:
     # Given a critical rule and nothing sent yet
     add_rule(api, "disk-full", "disk_used_percent", "critical")
-    before, emails, texts = len(channels_server.requests), len(sent_emails()), len(sent_sms())
+    before = len(channels_server.requests)
+    channels = ["hook", "mail", "ops", "pager", "phone"] if mail_and_sms else ["hook", "ops", "pager"]
     # When an app pushes a breaching point, the evaluator runs, and every notifier drains its queue
     push(api, "disk_used_percent", 97, host="db-1")
     assert drain(cloud, "alert-evaluator") >= 1
-    assert drain(cloud, "notifier-") == 5
+    assert drain(cloud, "notifier-") == len(channels)  # one message per routed channel type: SNS filtered
     # Then Slack received exactly one message in its documented shape
     [slack] = requests_to(channels_server, "/slack", before)
     message = json.loads(slack.body)
@@ -196,17 +218,28 @@ def test_a_critical_breach_pushed_over_http_reaches_every_channel_once(
     timestamp = int(hook.headers[TIMESTAMP_HEADER.lower()])
     assert verify(SIGNING_SECRET.encode(), timestamp, hook.body, hook.headers[SIGNATURE_HEADER.lower()], time.time())
     assert hook.headers["x-team"] == "sre"
-    # And one email with text and HTML parts went through SES, and one text through SNS
-    [email] = sent_emails()[emails:]
-    assert email.source == SENDER and email.destinations == {"ToAddresses": ["oncall@example.com"]}
-    assert "disk_used_percent too high" in email.subject and "<html" in email.body.lower()
-    [(phone, text)] = sent_sms()[texts:]
-    assert phone == PHONE and len(text) <= 160 and "disk_used_percent above 90" in text
     # And the alert's delivery log names every channel
     log = api.get(f"/v1/alerts/{alert['id']}").json()["notifications"]
-    assert log["notifications_sent"] == 5
-    assert log["notification_channels"] == ["hook", "mail", "ops", "pager", "phone"]
+    assert log["notifications_sent"] == len(channels)
+    assert log["notification_channels"] == channels
     assert {d["outcome"] for d in log["deliveries"]} == {"delivered"}
+
+
+def test_an_error_is_emailed_through_ses_and_texted_through_sns(cloud: LocalCloud, api: httpx.Client) -> None:
+    # Given an error-severity rule (routed to Slack, email and SMS) and what SES and SNS sent so far
+    add_rule(api, "mem-full", "mem_used_percent", "error")
+    emails, texts = len(sent_emails()), len(sent_sms())
+    # When it fires and the notifiers drain their queues
+    push(api, "mem_used_percent", 96, host="db-2")
+    drain(cloud, "alert-evaluator")
+    assert drain(cloud, "notifier-") == 3
+    # Then one email with text and HTML parts went through SES from the configured sender
+    [email] = sent_emails()[emails:]
+    assert email.source == SENDER and email.destinations == {"ToAddresses": ["oncall@example.com"]}
+    assert "[FIRING] mem_used_percent too high" in email.subject and "<html" in email.body.lower()
+    # And one text within 160 characters through SNS
+    [(phone, text)] = sent_sms()[texts:]
+    assert phone == PHONE and len(text) <= 160 and "mem_used_percent above 90" in text
 
 
 def test_acknowledging_tells_pagerduty_and_resolving_tells_everyone_who_heard(
