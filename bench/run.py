@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import alerting, cold_import, dynamodb_writes, ingest_cpu, peak_rss, probe_run
+from bench import alerting, cold_import, dynamodb_writes, ingest_cpu, notifications, peak_rss, probe_run
 from bench.common import REPO_ROOT, BenchmarkResult
 
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
@@ -48,6 +48,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
             "peak_rss": lambda: peak_rss.run(repetitions=1),
             "probe_run": lambda: probe_run.run(rounds=2, rss_repetitions=1, breakdown_rounds=1, with_moto=probe_moto),
             "alerting": lambda: alerting.run(rounds=5, tenants=10),
+            "notifications": lambda: notifications.run(rounds=5, batches=4, run_messages=100),
         }
     return {
         "ingest_cpu": ingest_cpu.run,
@@ -56,6 +57,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
         "peak_rss": peak_rss.run,
         "probe_run": lambda: probe_run.run(with_moto=probe_moto),
         "alerting": alerting.run,
+        "notifications": notifications.run,
     }
 
 
