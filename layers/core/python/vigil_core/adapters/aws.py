@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from vigil_core.ports import ChannelSendError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,3 +72,20 @@ def ssm_client() -> SSMClient:
 def secretsmanager_client() -> SecretsManagerClient:
     client: SecretsManagerClient = _client("secretsmanager", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client
+
+
+def channel_send_error(
+    exc: ClientError | BotoCoreError, what: str, retryable_codes: frozenset[str]
+) -> ChannelSendError:
+    """A failed SES or SNS send as a ChannelSendError: its error code and AWS's message (which never carry
+    the caller's credentials), retryable for throttling, outages and any 5xx (the service's own trouble)."""
+    if isinstance(exc, ParamValidationError):
+        # Raised before anything is sent: the same request would be refused again.
+        return ChannelSendError(f"{what}: invalid request: {exc}", retryable=False)
+    if isinstance(exc, BotoCoreError):
+        return ChannelSendError(f"{what}: {type(exc).__name__}: {exc}", retryable=True)
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", "Unknown"), error.get("Message")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    retryable = code in retryable_codes or status >= 500
+    return ChannelSendError(f"{what} refused: {code}" + (f": {message}" if message else ""), retryable=retryable)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from vigil_core.adapters.aws import sesv2_client
+from vigil_core.adapters.aws import channel_send_error, sesv2_client
 from vigil_core.ports import ChannelSendError
 
 if TYPE_CHECKING:
@@ -71,22 +71,5 @@ class SesEmailSender:
         try:
             response = self.client.send_email(**request)
         except (ClientError, BotoCoreError) as exc:
-            raise send_error(exc) from exc
+            raise channel_send_error(exc, "SES send_email", RETRYABLE_SES_ERRORS) from exc
         return response["MessageId"]
-
-
-def send_error(exc: ClientError | BotoCoreError) -> ChannelSendError:
-    """What went wrong, by error code and AWS's message (these never carry the caller's credentials)."""
-    if isinstance(exc, ParamValidationError):
-        # Raised before anything is sent: the same request would be refused again.
-        return ChannelSendError(f"SES send_email: invalid request: {exc}", retryable=False)
-    if isinstance(exc, BotoCoreError):
-        return ChannelSendError(f"SES send_email: {type(exc).__name__}: {exc}", retryable=True)
-    error = exc.response.get("Error", {})
-    code, message = error.get("Code", "Unknown"), error.get("Message")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    # A 5xx is SES's own trouble, whatever its code says.
-    retryable = code in RETRYABLE_SES_ERRORS or status >= 500
-    return ChannelSendError(
-        f"SES send_email refused: {code}" + (f": {message}" if message else ""), retryable=retryable
-    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from vigil_core.adapters.aws import sns_client
+from vigil_core.adapters.aws import channel_send_error, sns_client
 from vigil_core.ports import ChannelSendError
 
 if TYPE_CHECKING:
@@ -65,22 +65,5 @@ class SnsSmsSender:
         try:
             response = self.client.publish(PhoneNumber=phone_number, Message=text, MessageAttributes=attributes)
         except (ClientError, BotoCoreError) as exc:
-            raise send_error(exc) from exc
+            raise channel_send_error(exc, "SNS SMS publish", RETRYABLE_SNS_ERRORS) from exc
         return response["MessageId"]
-
-
-def send_error(exc: ClientError | BotoCoreError) -> ChannelSendError:
-    """What went wrong, by error code and AWS's message (these never carry the caller's credentials)."""
-    if isinstance(exc, ParamValidationError):
-        # Raised before anything is sent: the same request would be refused again.
-        return ChannelSendError(f"SNS SMS: invalid request: {exc}", retryable=False)
-    if isinstance(exc, BotoCoreError):
-        return ChannelSendError(f"SNS SMS: {type(exc).__name__}: {exc}", retryable=True)
-    error = exc.response.get("Error", {})
-    code, message = error.get("Code", "Unknown"), error.get("Message")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    # A 5xx is SNS's own trouble, whatever its code says.
-    retryable = code in RETRYABLE_SNS_ERRORS or status >= 500
-    return ChannelSendError(
-        f"SNS SMS publish refused: {code}" + (f": {message}" if message else ""), retryable=retryable
-    )
