@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from vigil_core.errors import FieldProblem, VigilError, validation_error
+from vigil_core.errors import FieldProblem, VigilError, bad_request, validation_error
 from vigil_core.models.metrics import METRIC_NAME_PATTERN
 
 MAX_REPORTED_PROBLEMS = 100
@@ -63,3 +63,16 @@ def _message(err: ErrorDetails, field: str) -> str:
         return f"must match {METRIC_NAME_PATTERN.strip('^$')}"
     message = err["msg"]
     return message.removeprefix("Value error, ")
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_body(model: type[ModelT], body: Any) -> ModelT:
+    """A request body as `model`, or a 400 naming each bad field."""
+    if not isinstance(body, Mapping):
+        raise bad_request("body", "must be a JSON object")
+    try:
+        return model.model_validate(dict(body))
+    except ValidationError as exc:
+        raise validation_error(problems_from(exc, list_field="")) from None

@@ -8,11 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from vigil_core.errors import bad_request, conflict, not_found, validation_error
+from vigil_core.errors import bad_request, conflict, not_found
 from vigil_core.models.alerts import (
     MAX_SILENCE_S,
     AcknowledgeInput,
@@ -26,21 +24,10 @@ from vigil_core.models.alerts import (
 )
 from vigil_core.ports import AlertPage
 from vigil_core.services.alerting import AlertDesk
-from vigil_core.validation import problems_from
+from vigil_core.validation import parse_body
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def parse_body(model: type[ModelT], body: Any) -> ModelT:
-    """A request body as `model`, or a 400 naming each bad field."""
-    if not isinstance(body, Mapping):
-        raise bad_request("body", "must be a JSON object")
-    try:
-        return model.model_validate(dict(body))
-    except ValidationError as exc:
-        raise validation_error(problems_from(exc, list_field="")) from None
 
 
 def _enum_param(params: Mapping[str, str], name: str, kind: type[AlertStatus] | type[Severity]) -> Any:

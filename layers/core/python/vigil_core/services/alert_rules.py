@@ -29,7 +29,7 @@ from vigil_core.models.alerts import (
 from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.ports import AlertRuleRepository
 from vigil_core.services.code_documents import parse_tenant_document
-from vigil_core.validation import problems_from
+from vigil_core.validation import parse_body, problems_from
 
 RuleDefinition = ThresholdRule | ProbeRule
 _KINDS = ("threshold", "probe")
@@ -153,12 +153,7 @@ class AlertRuleService:
         return self._repository.get_policy(tenant_id) or AlertingPolicy()
 
     def put_policy(self, tenant_id: str, body: Any) -> AlertingPolicy:
-        if not isinstance(body, Mapping):
-            raise bad_request("body", "must be an object")
-        try:
-            policy = AlertingPolicy.model_validate(dict(body))
-        except ValidationError as exc:
-            raise validation_error(problems_from(exc, list_field="")) from None
+        policy = parse_body(AlertingPolicy, body)
         self._repository.put_policy(tenant_id, policy)
         return policy
 
@@ -166,12 +161,7 @@ class AlertRuleService:
         return self._repository.get_notification_policy(tenant_id) or NotificationPolicy()
 
     def put_notification_policy(self, tenant_id: str, body: Any) -> NotificationPolicy:
-        if not isinstance(body, Mapping):
-            raise bad_request("body", "must be an object")
-        try:
-            policy = NotificationPolicy.model_validate(dict(body))
-        except ValidationError as exc:
-            raise validation_error(problems_from(exc, list_field="")) from None
+        policy = parse_body(NotificationPolicy, body)
         self._repository.put_notification_policy(tenant_id, policy)
         return policy
 
