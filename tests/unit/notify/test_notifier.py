@@ -25,6 +25,7 @@ from vigil_core.models.notifications import ChannelType, NotificationPolicy
 from vigil_core.notify.payloads import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil_core.ports import ChannelSendError, DeliveryOutcome, SecretUnavailableError
 from vigil_core.services.notifier import MessageError, Notifier
+from vigil_core.settings import NotifierSettings, SettingsError, load_settings
 
 TENANT = "acme"
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -439,3 +440,17 @@ def test_a_notification_stamped_ahead_of_the_notifiers_clock_waits_no_longer_tha
     report = world.notifier.handle(body)
     # Then it waits the route's minute, not six
     assert report.deferred_s == 60
+
+
+def test_the_email_notifier_refuses_to_start_without_a_sender() -> None:
+    # Given an email notifier's environment without EMAIL_SENDER
+    environ = {
+        "CHANNEL_TYPE": "email",
+        "CONFIG_TABLE_NAME": "config",
+        "ALERTS_TABLE_NAME": "alerts",
+        "NOTIFIER_QUEUE_URL": "http://127.0.0.1:1/queue",
+    }
+    # Then loading its settings fails, naming the variable; a Slack notifier needs none
+    with pytest.raises(SettingsError, match=r"EMAIL_SENDER is invalid: .*needs a sender address"):
+        load_settings(NotifierSettings, environ)
+    assert load_settings(NotifierSettings, environ | {"CHANNEL_TYPE": "slack"}).http_max_attempts == 3
