@@ -285,7 +285,7 @@ def test_acknowledging_tells_pagerduty_and_resolving_tells_everyone_who_heard(
 def test_a_failing_channel_retries_then_dead_letters_and_a_redrive_delivers_once(
     cloud: LocalCloud, api: httpx.Client, aws: dict[str, Any], channels_server: ControllableHttpServer
 ) -> None:
-    # Given Slack failing with 500s, and its queue retrying every second, twice before dead-lettering
+    # Given Slack's queue showing a failed message again after a second, three times before dead-lettering
     sqs = aws["sqs"]
     queue_url = queue_of(cloud, "slack")
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]
@@ -294,37 +294,50 @@ def test_a_failing_channel_retries_then_dead_letters_and_a_redrive_delivers_once
     dlq_url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
     sqs.set_queue_attributes(
         QueueUrl=queue_url,
-        Attributes={"VisibilityTimeout": "1", "RedrivePolicy": json.dumps(redrive | {"maxReceiveCount": "2"})},
+        Attributes={"VisibilityTimeout": "1", "RedrivePolicy": json.dumps(redrive | {"maxReceiveCount": "3"})},
     )
-    channels_server.route("/slack", status=500, body="upstream down")
     add_rule(api, "api-errors", "error_rate", "info")
     before = len(channels_server.requests)
+    # And Slack answering each receive's two attempts differently: 500s, then 429s, then not within the timeout
+    faults = [
+        {"status": 500, "body": "upstream down"},
+        {"status": 429, "body": "slow down", "headers": {"Retry-After": "1"}},
+        {"status": 200, "body": "ok", "delay_s": 6.0},  # the notifiers give up after 5 s
+    ]
     try:
-        # When an info alert fires (Slack only) and the Slack notifier keeps getting 500s
+        # When an info alert fires (Slack only)
         push(api, "error_rate", 95, host="api-1")
         drain(cloud, "alert-evaluator")
-        deadline = time.monotonic() + 20
+        [slack_poller] = pollers(cloud, "notifier-slack")
+        for fault in faults:
+            channels_server.route("/slack", **fault)
+            _poll_until_received(slack_poller)
+        deadline = time.monotonic() + 10
         while not _count(sqs, dlq_url) and time.monotonic() < deadline:
-            drain(cloud, "notifier-slack")
+            slack_poller.poll_once()  # the receive that finds it visible a fourth time moves it to the DLQ
             time.sleep(0.5)
-        # Then each receive tried twice (HTTP retries), and the message went to the dead-letter queue
+        # Then each receive tried twice, and the message went to the dead-letter queue, nothing delivered
         failed_attempts = len(requests_to(channels_server, "/slack", before))
-        assert failed_attempts >= 4 and failed_attempts % 2 == 0
+        assert failed_attempts == 6
         assert _count(sqs, dlq_url) == 1
         log = api.get("/v1/alerts", params={"status": "firing"}).json()["alerts"]
         [alert] = [a for a in log if a["rule_id"] == "api-errors"]
         deliveries = api.get(f"/v1/alerts/{alert['id']}").json()["notifications"]["deliveries"]
-        assert {(d["outcome"], d["http_status"]) for d in deliveries} == {("failed", 500)}
+        assert [(d["outcome"], d["http_status"], d["attempts"]) for d in reversed(deliveries)] == [
+            ("failed", 500, 2),
+            ("failed", 429, 2),
+            ("failed", None, 2),
+        ]
+        assert deliveries[0]["error"].startswith("timeout")
         # When Slack is back and an operator redrives the dead letters, twice
         channels_server.route("/slack", status=200, body="ok")
         assert vigil(["dlq", "redrive", dlq_name, "--endpoint-url", str(cloud.backend_url)]) == 0
         assert vigil(["dlq", "redrive", dlq_name, "--endpoint-url", str(cloud.backend_url)]) == 0
         drain(cloud, "notifier-slack")
-        # And SQS delivers the same message once more (as it may)
-        body = json.loads(requests_to(channels_server, "/slack", before)[0].body)
-        assert body["attachments"][0]["color"] == "#439fe0"
-        # Then Slack received the notification exactly once after the outage
-        assert len(requests_to(channels_server, "/slack", before)) == failed_attempts + 1
+        # Then Slack received the info notification exactly once after the outage
+        delivered = requests_to(channels_server, "/slack", before)[failed_attempts:]
+        assert len(delivered) == 1
+        assert json.loads(delivered[0].body)["attachments"][0]["color"] == "#439fe0"
         summary = api.get(f"/v1/alerts/{alert['id']}").json()["notifications"]
         assert summary["notifications_sent"] == 1 and summary["notification_channels"] == ["ops"]
     finally:
@@ -332,6 +345,14 @@ def test_a_failing_channel_retries_then_dead_letters_and_a_redrive_delivers_once
         sqs.set_queue_attributes(
             QueueUrl=queue_url, Attributes={"VisibilityTimeout": "360", "RedrivePolicy": json.dumps(redrive)}
         )
+
+
+def _poll_until_received(poller: Any, timeout_s: float = 10) -> None:
+    """One invocation of the poller's function, as soon as its queue shows a message."""
+    deadline = time.monotonic() + timeout_s
+    while poller.poll_once() is None:
+        assert time.monotonic() < deadline, "no message became visible"
+        time.sleep(0.2)
 
 
 def test_a_redelivered_notification_never_reaches_a_channel_twice(
