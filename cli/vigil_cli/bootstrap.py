@@ -18,6 +18,10 @@ DEMO_TENANT_ID = "demo"
 # `vigil local invoke FUNCTION events/NAME.json` works against a running local cloud as it is.
 SAMPLE_EVENTS_KEY_ID = "0a1b2c3d4e5f"
 SAMPLE_EVENTS_API_KEY = f"vgl_{SAMPLE_EVENTS_KEY_ID}_sample-key-used-only-by-the-sample-events"
+# The Slack channel `vigil local up` gives the demo tenant: its secret holds the local demo channel's URL.
+DEMO_CHANNEL_ID = "demo-slack"
+DEMO_CHANNEL_SECRET = f"vigil/notify/{DEMO_CHANNEL_ID}"
+DEMO_GROUP_WAIT_S = 0
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,48 @@ def create_demo_tenant(cloud: LocalCloud) -> DemoTenant:
 
 def enable_default_rule_pack(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> bool:
     """Turn on the shipped default rule pack for the tenant, unless it already has an alerting policy (a
-    kept backend's policy is the user's). Returns whether it did."""
+    kept backend's policy is the user's). Returns whether it did.
+
+    Groups are notified as soon as an alert fires (group_wait 0): the demo service is down for about half a
+    minute past service-down's `for`, so with the default group_wait (30 s) its alert would always be resolved
+    before the group's first flush, and a resolution nobody was told of is not sent.
+    """
     from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
     from vigil_core.models.alerts import AlertingPolicy
 
     rules = DynamoDbAlertRuleRepository(cloud.functions.get("alerts").environment["CONFIG_TABLE_NAME"])
     if rules.get_policy(tenant_id) is not None:
         return False
-    rules.put_policy(tenant_id, AlertingPolicy(rule_packs=("default",)))
+    rules.put_policy(tenant_id, AlertingPolicy(rule_packs=("default",), group_wait=DEMO_GROUP_WAIT_S))
     return True
+
+
+def enable_demo_channel(cloud: LocalCloud, webhook_url: str, tenant_id: str = DEMO_TENANT_ID) -> bool:
+    """Send the tenant's notifications to a Slack webhook at `webhook_url` (the local demo channel).
+
+    The URL goes into the Secrets Manager secret the channel names (created, or given a new value: the port
+    may differ from a kept backend's last run). The tenant gets a notification policy with that one Slack
+    channel and the default routes, unless it already has a policy (a kept backend's policy is the user's).
+    Returns whether the tenant's policy has a Slack channel reading that secret.
+    """
+    from vigil_core.adapters.aws import secretsmanager_client
+    from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
+    from vigil_core.models.notifications import Channel, ChannelType, NotificationPolicy
+
+    secrets = secretsmanager_client()
+    try:
+        secrets.create_secret(
+            Name=DEMO_CHANNEL_SECRET,
+            SecretString=webhook_url,
+            Description="vigil local up: the local demo channel standing in for a Slack incoming webhook",
+        )
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=DEMO_CHANNEL_SECRET, SecretString=webhook_url)
+
+    reference = f"secretsmanager:{DEMO_CHANNEL_SECRET}"
+    rules = DynamoDbAlertRuleRepository(cloud.functions.get("notifier-slack").environment["CONFIG_TABLE_NAME"])
+    policy = rules.get_notification_policy(tenant_id)
+    if policy is None:
+        policy = NotificationPolicy(channels=(Channel(id=DEMO_CHANNEL_ID, type=ChannelType.SLACK, secret=reference),))
+        rules.put_notification_policy(tenant_id, policy)
+    return any(channel.type is ChannelType.SLACK and channel.secret == reference for channel in policy.channels)

@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 from vigil_cli import CliError
 
 if TYPE_CHECKING:
+    from vigil_cli.demo_channel import DemoChannel
     from vigil_cli.local.cloud import LocalCloud
     from vigil_cli.local.functions import FunctionRegistry
+    from vigil_cli.local.view import TerminalView
 
 DEFAULT_DEMO_TARGET_PORT = 8081
+DEFAULT_DEMO_CHANNEL_PORT = 8082
 STATE_FILE = "local.json"
 STACK_STATE_FILE = "stack.json"
 DEFAULT_STATE_DIR = ".vigil"
@@ -67,6 +70,14 @@ def register(subparsers: Any) -> None:
         help=f"port of the flapping demo service on 127.0.0.1 (default {DEFAULT_DEMO_TARGET_PORT}; 0 picks one)",
     )
     up.add_argument("--no-demo-target", action="store_true", help="do not start the demo service")
+    up.add_argument(
+        "--demo-channel-port",
+        type=int,
+        default=DEFAULT_DEMO_CHANNEL_PORT,
+        help="port of the demo notification channel (a stand-in Slack webhook printing what it receives) on "
+        f"127.0.0.1 (default {DEFAULT_DEMO_CHANNEL_PORT}; 0 picks one)",
+    )
+    up.add_argument("--no-demo-channel", action="store_true", help="do not start the demo notification channel")
     up.set_defaults(func=command_up, usage_error=up.error)
 
     invoke = commands.add_parser("invoke", help="invoke one function once with an event file; prints its result")
@@ -178,7 +189,10 @@ def command_up(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
-    """Start the demo service and the cloud, bootstrap the demo tenant, serve until ``stop`` is set, clean up."""
+    """Start the demo service, the demo channel and the cloud, bootstrap the demo tenant, serve until ``stop`` is
+    set, clean up."""
+    from vigil_cli.local.view import TerminalView
+
     state_dir: Path = args.state_dir
     running = read_running_state(state_dir)
     if running is not None:
@@ -188,12 +202,19 @@ def run_up(args: argparse.Namespace, stop: threading.Event) -> int:
         )
     # A ready template (tests, tooling) deploys no monitors, so it gets no demo service either.
     synthesizing = args.template is None
+    view = TerminalView()
     demo_target = _start_demo_target(args.demo_target_port) if synthesizing and not args.no_demo_target else None
+    demo_channel = None
     try:
+        # Like the demo service, the demo channel is for the synthesized stack (a ready template is tooling's).
+        if synthesizing and not args.no_demo_channel:
+            demo_channel = _start_demo_channel(args.demo_channel_port, view)
         context = _probe_context(args, demo_target.url if demo_target else None) if synthesizing else None
         template, assembly_dir = _template_source(args, context)
-        return _serve(args, stop, template, assembly_dir, demo_target.url if demo_target else None)
+        return _serve(args, stop, view, template, assembly_dir, demo_target.url if demo_target else None, demo_channel)
     finally:
+        if demo_channel is not None:
+            demo_channel.stop()
         if demo_target is not None:
             demo_target.stop()
 
@@ -210,15 +231,31 @@ def _start_demo_target(port: int) -> Any:
         ) from None
 
 
+def _start_demo_channel(port: int, view: TerminalView) -> DemoChannel:
+    from vigil_cli.demo_channel import DemoChannel
+
+    try:
+        return DemoChannel(port, output=view.line).start()
+    except OSError as exc:
+        raise CliError(
+            f"the demo notification channel cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+            "pass --demo-channel-port 0, another port, or --no-demo-channel"
+        ) from None
+
+
 def _serve(
-    args: argparse.Namespace, stop: threading.Event, template: Path, assembly_dir: Path, demo_target_url: str | None
+    args: argparse.Namespace,
+    stop: threading.Event,
+    view: TerminalView,
+    template: Path,
+    assembly_dir: Path,
+    demo_target_url: str | None,
+    demo_channel: DemoChannel | None,
 ) -> int:
     from vigil_cli.local.cloud import LocalCloud
     from vigil_cli.local.template import DEFAULT_STACK_NAME
-    from vigil_cli.local.view import TerminalView
 
     state_dir: Path = args.state_dir
-    view = TerminalView()
     cloud = LocalCloud(
         template,
         assembly_dir,
@@ -238,6 +275,7 @@ def _serve(
             raise CliError("the template has no API Gateway RestApi to serve")
         tenant = _create_demo_tenant(cloud)
         _enable_default_rule_pack(cloud, tenant.tenant_id)
+        demo_channel_used = _enable_demo_channel(cloud, tenant.tenant_id, demo_channel)
         cloud.write_stack_state(state_dir / STACK_STATE_FILE)
         state = {
             "url": cloud.api_url,
@@ -250,9 +288,10 @@ def _serve(
             "assembly_dir": str(Path(assembly_dir).resolve()),
             "cloudformation_stack": cloud.cloudformation_stack_name,
             "demo_target_url": demo_target_url,
+            "demo_channel_url": demo_channel.webhook_url if demo_channel is not None else None,
         }
         state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        view.line(_banner(cloud, state))
+        view.line(_banner(cloud, state, demo_channel_used))
         while not stop.wait(0.5):
             pass
         view.line("vigil local: stopping ...")
@@ -279,7 +318,41 @@ def _enable_default_rule_pack(cloud: LocalCloud, tenant_id: str) -> None:
         importlib.import_module("vigil_cli.bootstrap").enable_default_rule_pack(cloud, tenant_id)
 
 
-def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
+def _enable_demo_channel(cloud: LocalCloud, tenant_id: str, demo_channel: DemoChannel | None) -> bool | None:
+    """Point the demo tenant's Slack notifications at the demo channel when the stack has notifiers. None when
+    there is nothing to point (no channel, or no Slack notifier); else whether the tenant's policy uses it."""
+    if demo_channel is None or "notifier-slack" not in cloud.functions.names():
+        return None
+    used: bool = importlib.import_module("vigil_cli.bootstrap").enable_demo_channel(
+        cloud, demo_channel.webhook_url, tenant_id
+    )
+    return used
+
+
+def _notification_lines(state: dict[str, Any], demo_channel_used: bool | None) -> list[str]:
+    if demo_channel_used is None:
+        return []
+    url, key, channel_url = state["url"], state["api_key"], state["demo_channel_url"]
+    if demo_channel_used:
+        heading = (
+            f"Notifications go to Slack channel demo-slack: the demo channel at {channel_url}, a stand-in for a "
+            "Slack webhook,\nprints each one below (`notification  [FIRING] ...`). An alert's delivery log is "
+            "its `notifications`:"
+        )
+    else:
+        heading = (
+            f"The demo channel listens at {channel_url}, but the tenant's notification policy (kept from an earlier "
+            "run)\nhas no Slack channel reading secret vigil/notify/demo-slack. An alert's delivery log is its "
+            "`notifications`:"
+        )
+    return [
+        heading,
+        f'  curl -sS "{url}/v1/alerts/<id>" -H "x-api-key: {key}"',
+        f'  curl -sS "{url}/v1/notification-policy" -H "x-api-key: {key}"',
+    ]
+
+
+def _banner(cloud: LocalCloud, state: dict[str, Any], demo_channel_used: bool | None = None) -> str:
     url, key = state["url"], state["api_key"]
     stage = cloud.rest_api.stage if cloud.rest_api else ""
     backend = "embedded moto" if cloud.uses_embedded_moto else "external"
@@ -306,6 +379,7 @@ def _banner(cloud: LocalCloud, state: dict[str, Any]) -> str:
             "Alerts (the default rule pack is on: a demo monitor down for a minute fires `service-down`):",
             f'  curl -sS "{url}/v1/alerts" -H "x-api-key: {key}"',
             f'  curl -sS "{url}/v1/alert-rules" -H "x-api-key: {key}"',
+            *_notification_lines(state, demo_channel_used),
             "",
             "Ctrl-C stops it. Requests and invocations:",
         ]
