@@ -1,6 +1,6 @@
 """The alerting sample events in events/ run through the deployed functions, as `vigil local invoke FUNCTION
 events/NAME.json` runs them on a running local cloud: a rule and a custom alert over the API, the alert list,
-an evaluation requested by ingest and the minute's scheduled evaluation.
+an evaluation requested by ingest, the minute's scheduled evaluation, and a notification for Slack.
 
 The `backend` fixture decides where the stack runs: the embedded moto here."""
 
@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.servers.http_server import ControllableHttpServer
 from tests.support import ROOT, load_event
-from vigil_cli.bootstrap import create_demo_tenant
+from vigil_cli.bootstrap import create_demo_tenant, enable_demo_channel
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
 
@@ -67,3 +68,17 @@ def test_the_evaluator_samples_run_an_ingest_request_and_the_minutes_evaluation(
     assert requested == {"batchItemFailures": []}
     assert scheduled["rules"] == 1
     assert scheduled["publish_errors"] == []
+
+
+def test_the_notifier_sample_sends_its_notification_to_the_tenants_slack_channel_once(cloud: LocalCloud) -> None:
+    # Given the demo tenant's Slack channel on a stand-in at 127.0.0.1, as `vigil local up` sets it up
+    with ControllableHttpServer() as slack:
+        slack.route("/slack", status=200, body="ok")
+        enable_demo_channel(cloud, slack.url("/slack"))
+        # When the notifier sample is invoked on the Slack notifier, twice (SQS may deliver a message again)
+        first = cloud.functions.invoke("notifier-slack", load_event("notifier_slack_notification"))
+        second = cloud.functions.invoke("notifier-slack", load_event("notifier_slack_notification"))
+        # Then both succeed, and Slack got the critical notification once
+        assert first == second == {"batchItemFailures": []}
+        [request] = slack.requests
+        assert json.loads(request.body)["text"].startswith("[FIRING] Payment provider timeouts (critical, demo)")
