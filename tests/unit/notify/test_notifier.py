@@ -454,3 +454,14 @@ def test_the_email_notifier_refuses_to_start_without_a_sender() -> None:
     with pytest.raises(SettingsError, match=r"EMAIL_SENDER is invalid: .*needs a sender address"):
         load_settings(NotifierSettings, environ)
     assert load_settings(NotifierSettings, environ | {"CHANNEL_TYPE": "slack"}).http_max_attempts == 3
+
+
+def test_a_channel_hears_of_an_alert_resolving_only_once() -> None:
+    # Given Slack told an alert fired, then that it resolved
+    world = World(ChannelType.SLACK)
+    world.notifier.handle(notification("fp-1"))
+    world.notifier.handle(notification("fp-1", status="resolved", sequence=2))
+    # When a later notification lists the same resolution again
+    report = world.notifier.handle(notification("fp-1", status="resolved", sequence=3))
+    # Then Slack is not told twice
+    assert (report.skipped, len(world.http.posts)) == (1, 2)

@@ -160,7 +160,9 @@ class Notifier:
         if notification.status == "resolved":
             fingerprints = [str(alert["fingerprint"]) for alert in notification.resolved]
             told = self.deliveries.told(tenant, fingerprints, channel.id)
-            resolved = tuple(alert for alert in notification.resolved if told.get(str(alert["fingerprint"])))
+            # Told it fired (or was acknowledged) and not yet that it resolved.
+            still_open = ("firing", "acknowledged")
+            resolved = tuple(a for a in notification.resolved if told.get(str(a["fingerprint"])) in still_open)
             return notification.model_copy(update={"resolved": resolved}) if resolved else None
         if not delayed:
             return notification
