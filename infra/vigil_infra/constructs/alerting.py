@@ -17,7 +17,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from vigil_core.services.alert_rules import parse_rules_document, rules_to_document
@@ -25,7 +24,8 @@ from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.ingest_api import AUTHENTICATED_IN_FUNCTION, IngestApi
 from vigil_infra.constructs.layers import VigilLayers
-from vigil_infra.constructs.probes import DEAD_LETTER_RETENTION, MAX_RECEIVES, Probes
+from vigil_infra.constructs.probes import MAX_RECEIVES, Probes
+from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.nag import acknowledge_nag_finding
@@ -67,21 +67,13 @@ class Alerting(Construct):
         # Publishing requires TLS. No KMS key: messages carry alert summaries and labels, not secrets, and a key
         # would need grants for every subscriber (a queue per channel, the escalation state machine).
         self.topic = sns.Topic(self, "AlertsTopic", display_name="vigil alerts", enforce_ssl=True)
-        self.evaluation_dead_letters = sqs.Queue(
-            self,
-            "EvaluationDeadLetters",
-            retention_period=DEAD_LETTER_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=config.removal_policy,
-        )
-        self.evaluation_queue = sqs.Queue(
+        self.evaluation_dead_letters = dead_letter_queue(self, "EvaluationDeadLetters", config.removal_policy)
+        self.evaluation_queue = consumed_queue(
             self,
             "EvaluationQueue",
+            dead_letters=self.evaluation_dead_letters,
+            max_receives=MAX_RECEIVES,
             visibility_timeout=Duration.seconds(EVALUATOR_TIMEOUT.to_seconds() * 6),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.evaluation_dead_letters, max_receive_count=MAX_RECEIVES),
             removal_policy=config.removal_policy,
         )
         environment = {

@@ -17,14 +17,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from vigil_core.models.notifications import PARAMETERS_PREFIX, SECRET_CHANNELS, SECRETS_PREFIX, ChannelType
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
-from vigil_infra.constructs.probes import DEAD_LETTER_RETENTION
+from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.nag import acknowledge_nag_finding, cfn_resource_of
 from vigil_infra.paths import ProjectPaths
@@ -60,22 +59,14 @@ class ChannelNotifier(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.channel_type = channel_type
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            retention_period=DEAD_LETTER_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=config.removal_policy,
-        )
-        self.queue = sqs.Queue(
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", config.removal_policy)
+        self.queue = consumed_queue(
             self,
             "Queue",
+            dead_letters=self.dead_letters,
+            max_receives=NOTIFIER_MAX_RECEIVES,
             # Six times the function's timeout, as Lambda advises for SQS sources.
             visibility_timeout=Duration.seconds(NOTIFIER_TIMEOUT.to_seconds() * 6),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=NOTIFIER_MAX_RECEIVES),
             removal_policy=config.removal_policy,
         )
         subscription = topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))

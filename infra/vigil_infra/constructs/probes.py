@@ -22,6 +22,7 @@ from vigil_core.services.monitors_as_code import parse_monitors_document, to_doc
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
+from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.paths import ProjectPaths
@@ -29,7 +30,6 @@ from vigil_infra.paths import ProjectPaths
 MONITORS_JSON: Final = "monitors.json"
 # A failing shard is retried twice, then parked in the dead-letter queue for inspection.
 MAX_RECEIVES: Final = 3
-DEAD_LETTER_RETENTION: Final = Duration.days(14)
 PROBE_MEMORY_MB: Final = 1769
 # Six times the alert evaluator's 60 s timeout.
 TRANSITIONS_VISIBILITY_S: Final = 360
@@ -157,22 +157,14 @@ class Probes(Construct):
         return rule
 
     def _queue(self, construct_id: str, dead_letters: sqs.Queue, visibility: Duration) -> sqs.Queue:
-        return sqs.Queue(
+        return consumed_queue(
             self,
             construct_id,
+            dead_letters=dead_letters,
+            max_receives=MAX_RECEIVES,
             visibility_timeout=visibility,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVES),
             removal_policy=self._config.removal_policy,
         )
 
     def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
-        return sqs.Queue(
-            self,
-            construct_id,
-            retention_period=DEAD_LETTER_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=self._config.removal_policy,
-        )
+        return dead_letter_queue(self, construct_id, self._config.removal_policy)
