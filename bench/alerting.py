@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, BenchmarkResult, Check
+from bench.common import REPO_ROOT, BenchmarkResult, Check, first_topic_message_time
 
 DETECTION_TARGET_S = 1.0
 READS_PER_RULE_TARGET = 0.25
@@ -94,16 +94,9 @@ def detection_latency(cloud: Any, rounds: int) -> dict[str, Any]:
 
 def _wait_for_transition(sqs: Any, queue_url: str, host: str, timeout_s: float) -> float:
     """SNS's publish time (epoch seconds) of the first transition for `host` to land in the queue."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        ):
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            envelope = json.loads(message["Body"])
-            if json.loads(envelope["Message"])["alert"]["labels"].get("host") == host:
-                return datetime.fromisoformat(envelope["Timestamp"].replace("Z", "+00:00")).timestamp()
-    raise TimeoutError(f"no transition for {host} within {timeout_s} s")
+    return first_topic_message_time(
+        sqs, queue_url, lambda body: body["alert"]["labels"].get("host") == host, timeout_s, f"transition for {host}"
+    )
 
 
 def rule_evaluation(cloud: Any, tenants: int, rules_per_tenant: int) -> dict[str, Any]:
@@ -193,7 +186,7 @@ def rule_evaluation(cloud: Any, tenants: int, rules_per_tenant: int) -> dict[str
         desk,
         rollups,
         DynamoDbMonitorRepository(environment["CONFIG_TABLE_NAME"], client),
-        DynamoDbProbeStore(environment["PROBES_TABLE_NAME"], environment["SLA_WINDOWS_TABLE_NAME"], client),
+        DynamoDbProbeStore(environment["PROBES_TABLE_NAME"], environment["SLA_WINDOWS_TABLE_NAME"], client=client),
     )
     calls.clear()
     started = time.perf_counter()

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -329,3 +330,42 @@ class BenchmarkResult:
             "details": self.details,
             "seconds": round(self.seconds, 2),
         }
+
+
+@contextmanager
+def server_process(module: str, marker: str, *args: str, what: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`python -m <module> <args>` as a server in its own process (so its CPU is not the measured one's): it
+    prints `<marker> <port>` once listening, and exits when its stdin closes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        if not line.startswith(marker + " "):
+            raise RuntimeError(f"{what} did not start: {line!r}")
+        yield process, int(line.split()[1])
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def first_topic_message_time(
+    sqs: Any, queue_url: str, matches: Callable[[dict[str, Any]], bool], timeout_s: float, what: str
+) -> float:
+    """SNS's publish time (epoch seconds) of the first message on a subscribed queue whose body `matches`;
+    the messages read on the way are deleted."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in response.get("Messages", []):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            envelope = json.loads(message["Body"])
+            if matches(json.loads(envelope["Message"])):
+                return datetime.fromisoformat(envelope["Timestamp"].replace("Z", "+00:00")).timestamp()
+    raise TimeoutError(f"no {what} within {timeout_s} s")

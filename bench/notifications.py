@@ -38,7 +38,6 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,6 +58,8 @@ from bench.common import (
     BenchmarkResult,
     Check,
     FakeLambdaContext,
+    first_topic_message_time,
+    server_process,
     silenced_stdout,
 )
 
@@ -194,26 +195,8 @@ class SlackStandIn:
 
 @contextmanager
 def slack_stand_in() -> Iterator[SlackStandIn]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.notifications", "--server"],
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode()
-        if not line.startswith(SERVER_MARKER + " "):
-            raise RuntimeError(f"the stand-in Slack did not start: {line!r}")
-        yield SlackStandIn(int(line.split()[1]))
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the server exits when its stdin closes
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with server_process("bench.notifications", SERVER_MARKER, "--server", what="the stand-in Slack") as (_, port):
+        yield SlackStandIn(port)
 
 
 # -- statistics -------------------------------------------------------------------------------------------
@@ -380,17 +363,13 @@ def _firing_alert(api: Any, host: str) -> dict[str, Any]:
 
 def _notification_published(sqs: Any, queue_url: str, alert_id: str, timeout_s: float) -> float:
     """SNS's publish time (epoch seconds) of the first notification about `alert_id` to land in the queue."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        ):
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            envelope = json.loads(message["Body"])
-            firing = json.loads(envelope["Message"]).get("firing", [])
-            if any(alert.get("fingerprint") == alert_id for alert in firing):
-                return datetime.fromisoformat(envelope["Timestamp"].replace("Z", "+00:00")).timestamp()
-    raise TimeoutError(f"no notification for {alert_id} within {timeout_s} s")
+    return first_topic_message_time(
+        sqs,
+        queue_url,
+        lambda body: any(alert.get("fingerprint") == alert_id for alert in body.get("firing", [])),
+        timeout_s,
+        f"notification about {alert_id}",
+    )
 
 
 # -- 8b: one notifier's throughput ------------------------------------------------------------------------

@@ -51,7 +51,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from bench.common import BENCH_TENANT, FAKE_AWS_CREDENTIALS, REPO_ROOT, BenchmarkResult, Check, apply_handler_env
+from bench.common import (
+    BENCH_TENANT,
+    FAKE_AWS_CREDENTIALS,
+    REPO_ROOT,
+    BenchmarkResult,
+    Check,
+    apply_handler_env,
+    server_process,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import KeySchemaElementTypeDef
@@ -179,26 +187,9 @@ class TargetServer:
 
 @contextmanager
 def target_server(delay_s: float = SERVER_DELAY_S) -> Iterator[TargetServer]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.probe_run", "--server", "--delay", str(delay_s)],
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode()
-        if not line.startswith(SERVER_MARKER + " "):
-            raise RuntimeError(f"the target server did not start: {line!r}")
-        yield TargetServer(process, int(line.split()[1]))
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the server exits when its stdin closes
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    args = ("--server", "--delay", str(delay_s))
+    with server_process("bench.probe_run", SERVER_MARKER, *args, what="the target server") as (process, port):
+        yield TargetServer(process, port)
 
 
 # -- the probe side -------------------------------------------------------------------------------------
