@@ -1,5 +1,5 @@
-"""/v1/alerts, /v1/silences, /v1/alert-rules, /v1/alerting-policy and /v1/notification-policy: the caller's
-tenant's alerting."""
+"""/v1/alerts, /v1/silences, /v1/alert-rules, /v1/alerting-policy, /v1/notification-policy and
+/v1/escalation-policy: the caller's tenant's alerting."""
 
 from __future__ import annotations
 
@@ -223,6 +223,22 @@ def get_notification_policy() -> Response[str]:
 def put_notification_policy() -> Response[str]:
     policy = dependencies.get().rules.put_notification_policy(_caller().tenant_id, _body())
     metrics.add_metric(name="NotificationPoliciesSet", unit=MetricUnit.Count, value=1)
+    return json_response(200, policy.model_dump(mode="json"))
+
+
+@app.get("/v1/escalation-policy")
+@tracer.capture_method
+def get_escalation_policy() -> Response[str]:
+    policy = dependencies.get().rules.escalation_policy(_caller().tenant_id)
+    metrics.add_metric(name="EscalationPoliciesRead", unit=MetricUnit.Count, value=1)
+    return json_response(200, policy.model_dump(mode="json"))
+
+
+@app.put("/v1/escalation-policy")
+@tracer.capture_method
+def put_escalation_policy() -> Response[str]:
+    policy = dependencies.get().rules.put_escalation_policy(_caller().tenant_id, _body())
+    metrics.add_metric(name="EscalationPoliciesSet", unit=MetricUnit.Count, value=1)
     return json_response(200, policy.model_dump(mode="json"))
 
 

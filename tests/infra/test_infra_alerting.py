@@ -64,6 +64,8 @@ ALERTING_ROUTES = {
     ("PUT", "/v1/alerting-policy"),
     ("GET", "/v1/notification-policy"),
     ("PUT", "/v1/notification-policy"),
+    ("GET", "/v1/escalation-policy"),
+    ("PUT", "/v1/escalation-policy"),
 }
 
 
@@ -401,7 +403,14 @@ def test_every_alerting_route_reaches_the_alerts_function_through_a_proxy_integr
 
 def test_alerting_routes_are_acknowledged_as_api_key_authenticated(vigil: SynthesizedVigil) -> None:
     # Given the acknowledged nag findings on the alerting methods
-    prefixes = ("/v1/alerts", "/v1/silences", "/v1/alert-rules", "/v1/alerting-policy", "/v1/notification-policy")
+    prefixes = (
+        "/v1/alerts",
+        "/v1/silences",
+        "/v1/alert-rules",
+        "/v1/alerting-policy",
+        "/v1/notification-policy",
+        "/v1/escalation-policy",
+    )
     acknowledged = {
         (a.construct_path, a.rule_id.rsplit("-", 1)[-1]): a.reason
         for a in vigil.acknowledgments

@@ -69,6 +69,8 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("PUT", "/v1/alerting-policy"): alerts,
         ("GET", "/v1/notification-policy"): alerts,
         ("PUT", "/v1/notification-policy"): alerts,
+        ("GET", "/v1/escalation-policy"): alerts,
+        ("PUT", "/v1/escalation-policy"): alerts,
     }
 
 

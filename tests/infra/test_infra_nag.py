@@ -59,6 +59,8 @@ METHOD_PATHS = tuple(
         "alerting-policy/PUT",
         "notification-policy/GET",
         "notification-policy/PUT",
+        "escalation-policy/GET",
+        "escalation-policy/PUT",
     )
 )
 

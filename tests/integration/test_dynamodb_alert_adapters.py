@@ -56,6 +56,7 @@ from vigil_core.models.alerts import (
     Silence,
     TransitionKind,
 )
+from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.metrics import MetricBatch
 from vigil_core.models.notifications import Delivery, NotificationPolicy
 from vigil_core.ports import AlertRuleRepository, AlertStore, DeliveryLog, StoreUnavailableError
@@ -1057,3 +1058,18 @@ def test_a_notification_policy_is_stored_per_tenant(rules: AlertRuleRepository) 
     # Then it reads back as stored, and another tenant has none
     assert rules.get_notification_policy(TENANT) == policy
     assert rules.get_notification_policy("other") is None
+
+
+def test_an_escalation_policy_is_stored_per_tenant(rules: AlertRuleRepository) -> None:
+    # Given an escalation policy with business hours stored for one tenant
+    policy = EscalationPolicy.model_validate(
+        {
+            "levels": {"critical": [{"targets": ["pagerduty"], "after": "2m"}]},
+            "repeat": 3,
+            "business_hours": {"timezone": "Europe/Berlin", "days": ["mon", "tue"]},
+        }
+    )
+    rules.put_escalation_policy(TENANT, policy)
+    # Then it reads back as stored, and another tenant has none
+    assert rules.get_escalation_policy(TENANT) == policy
+    assert rules.get_escalation_policy("other") is None

@@ -297,3 +297,25 @@ def test_the_minute_schedule_resolves_an_alert_whose_metric_went_quiet(
         if m["attributes"]["kind"] == "transition" and m["attributes"]["state"] == "resolved"
     ]
     assert "db-7" in resolved
+
+
+def test_an_escalation_policy_is_set_and_read_over_the_api_and_a_bad_one_refused(api: httpx.Client) -> None:
+    # Given the tenant's defaults: critical escalates after a minute, info never
+    defaults = api.get("/v1/escalation-policy")
+    assert defaults.status_code == 200
+    assert defaults.json()["levels"]["critical"][0]["after"] == 60 and defaults.json()["levels"]["info"] == []
+    # When a policy with a level waiting for business hours in Berlin is set
+    policy = {
+        "levels": {"warning": [{"targets": ["email"], "after": "15m", "when": "business_hours"}]},
+        "repeat": 2,
+        "business_hours": {"timezone": "Europe/Berlin", "start": "08:00", "end": "18:00"},
+    }
+    stored = api.put("/v1/escalation-policy", json=policy)
+    # Then it is stored as given, and read back
+    assert stored.status_code == 200, stored.text
+    assert api.get("/v1/escalation-policy").json() == stored.json()
+    assert stored.json()["business_hours"]["start"] == "08:00:00"
+    # And a repeat count above five is refused, naming the field
+    refused = api.put("/v1/escalation-policy", json=policy | {"repeat": 9})
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["repeat"]

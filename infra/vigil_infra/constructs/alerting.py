@@ -154,6 +154,7 @@ class Alerting(Construct):
         rule = rules.add_resource("{id}")
         policy = v1.add_resource("alerting-policy")
         notification_policy = v1.add_resource("notification-policy")
+        escalation_policy = v1.add_resource("escalation-policy")
         routes = [
             (alerts, "GET"),
             (alerts, "POST"),
@@ -172,6 +173,8 @@ class Alerting(Construct):
             (policy, "PUT"),
             (notification_policy, "GET"),
             (notification_policy, "PUT"),
+            (escalation_policy, "GET"),
+            (escalation_policy, "PUT"),
         ]
         methods = [resource.add_method(verb, integration) for resource, verb in routes]
         for method in methods:

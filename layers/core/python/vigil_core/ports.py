@@ -19,6 +19,7 @@ from vigil_core.models.alerts import (
     Severity,
     Silence,
 )
+from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.monitors import Monitor
 from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.models.probes import (
@@ -279,6 +280,10 @@ class AlertRuleRepository(Protocol):
     def get_notification_policy(self, tenant_id: str) -> NotificationPolicy | None: ...
 
     def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None: ...
+
+    def get_escalation_policy(self, tenant_id: str) -> EscalationPolicy | None: ...
+
+    def put_escalation_policy(self, tenant_id: str, policy: EscalationPolicy) -> None: ...
 
 
 class AlertPublisher(Protocol):

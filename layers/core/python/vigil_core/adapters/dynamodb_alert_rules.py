@@ -3,6 +3,7 @@
 TENANT#<tenant> / ALERT_RULE#<id>   a rule as JSON in `data`; kind_pk ALERT_RULE, kind_sk <tenant>#<id>
 TENANT#<tenant> / ALERTING_POLICY   the tenant's policy as JSON in `data`; kind_pk ALERTING_POLICY, kind_sk <tenant>
 TENANT#<tenant> / NOTIFICATION_POLICY   its channels, routes and templates as JSON in `data` (read by key only)
+TENANT#<tenant> / ESCALATION_POLICY     its escalation levels and business hours as JSON in `data` (by key only)
 
 The "by-kind" index (kind_pk / kind_sk) is sparse: only rules and policies carry its attributes, so every
 rule of every tenant is one paged Query for the minute's evaluation, and so is every tenant with a policy.
@@ -11,14 +12,16 @@ rule of every tenant is one paged Query for the minute's evaluation, and so is e
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from vigil_core.adapters.aws import dynamodb_client
 from vigil_core.adapters.dynamodb_monitors import store_errors
 from vigil_core.errors import conflict, not_found
 from vigil_core.models.alerts import AlertingPolicy, AlertRule
+from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.notifications import NotificationPolicy
 
 if TYPE_CHECKING:
@@ -29,7 +32,9 @@ RULES_BY_KIND_INDEX = "by-kind"
 RULE_KIND = "ALERT_RULE"
 POLICY_KIND = "ALERTING_POLICY"
 NOTIFICATION_POLICY_KEY = "NOTIFICATION_POLICY"
+ESCALATION_POLICY_KEY = "ESCALATION_POLICY"
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+DocumentT = TypeVar("DocumentT", bound=BaseModel)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -162,19 +167,27 @@ class DynamoDbAlertRuleRepository:
             )
             return [item["kind_sk"]["S"] for page in pages for item in page.get("Items", [])]
 
-    # -- notification policies ------------------------------------------------------------------------
+    # -- notification and escalation policies -------------------------------------------------------
 
     def get_notification_policy(self, tenant_id: str) -> NotificationPolicy | None:
-        key = {"pk": _s(tenant_key(tenant_id)), "sk": _s(NOTIFICATION_POLICY_KEY)}
-        with store_errors("get notification policy"):
-            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
-        return None if item is None else NotificationPolicy.model_validate_json(item["data"]["S"])
+        return self._get_document(tenant_id, NOTIFICATION_POLICY_KEY, NotificationPolicy)
 
     def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None:
-        item: Item = {
-            "pk": _s(tenant_key(tenant_id)),
-            "sk": _s(NOTIFICATION_POLICY_KEY),
-            "data": _s(policy.model_dump_json()),
-        }
-        with store_errors("put notification policy"):
+        self._put_document(tenant_id, NOTIFICATION_POLICY_KEY, policy)
+
+    def get_escalation_policy(self, tenant_id: str) -> EscalationPolicy | None:
+        return self._get_document(tenant_id, ESCALATION_POLICY_KEY, EscalationPolicy)
+
+    def put_escalation_policy(self, tenant_id: str, policy: EscalationPolicy) -> None:
+        self._put_document(tenant_id, ESCALATION_POLICY_KEY, policy)
+
+    def _get_document(self, tenant_id: str, sort_key: str, model: type[DocumentT]) -> DocumentT | None:
+        key = {"pk": _s(tenant_key(tenant_id)), "sk": _s(sort_key)}
+        with store_errors(f"get {sort_key.lower().replace('_', ' ')}"):
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        return None if item is None else model.model_validate_json(item["data"]["S"])
+
+    def _put_document(self, tenant_id: str, sort_key: str, document: BaseModel) -> None:
+        item: Item = {"pk": _s(tenant_key(tenant_id)), "sk": _s(sort_key), "data": _s(document.model_dump_json())}
+        with store_errors(f"put {sort_key.lower().replace('_', ' ')}"):
             self.client.put_item(TableName=self.table_name, Item=item)

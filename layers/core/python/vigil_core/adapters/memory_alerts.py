@@ -40,6 +40,7 @@ from vigil_core.models.alerts import (
     Severity,
     Silence,
 )
+from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.ports import AlertPage
 
@@ -181,6 +182,7 @@ class MemoryAlertRuleRepository:
         self.rules: dict[tuple[str, str], AlertRule] = {}  # (tenant, rule id)
         self.policies: dict[str, AlertingPolicy] = {}
         self.notification_policies: dict[str, NotificationPolicy] = {}
+        self.escalation_policies: dict[str, EscalationPolicy] = {}
         self._lock = threading.Lock()
 
     def create(self, rule: AlertRule) -> None:
@@ -231,6 +233,14 @@ class MemoryAlertRuleRepository:
     def put_notification_policy(self, tenant_id: str, policy: NotificationPolicy) -> None:
         with self._lock:
             self.notification_policies[tenant_id] = policy
+
+    def get_escalation_policy(self, tenant_id: str) -> EscalationPolicy | None:
+        with self._lock:
+            return self.escalation_policies.get(tenant_id)
+
+    def put_escalation_policy(self, tenant_id: str, policy: EscalationPolicy) -> None:
+        with self._lock:
+            self.escalation_policies[tenant_id] = policy
 
 
 class RecordingAlertPublisher:

@@ -26,6 +26,7 @@ from vigil_core.models.alerts import (
     ThresholdRule,
     rule_kind,
 )
+from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.ports import AlertRuleRepository
 from vigil_core.services.code_documents import parse_tenant_document
@@ -163,6 +164,14 @@ class AlertRuleService:
     def put_notification_policy(self, tenant_id: str, body: Any) -> NotificationPolicy:
         policy = parse_body(NotificationPolicy, body)
         self._repository.put_notification_policy(tenant_id, policy)
+        return policy
+
+    def escalation_policy(self, tenant_id: str) -> EscalationPolicy:
+        return self._repository.get_escalation_policy(tenant_id) or EscalationPolicy()
+
+    def put_escalation_policy(self, tenant_id: str, body: Any) -> EscalationPolicy:
+        policy = parse_body(EscalationPolicy, body)
+        self._repository.put_escalation_policy(tenant_id, policy)
         return policy
 
     def _pack_ids(self, tenant_id: str) -> set[str]:
