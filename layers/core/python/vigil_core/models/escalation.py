@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from vigil_core.models.alerts import Severity
-from vigil_core.models.monitors import WEEKDAYS, Weekday, parse_duration_seconds
+from vigil_core.models.monitors import WEEKDAYS, TimeZoneName, Weekday, parse_duration_seconds
 from vigil_core.models.notifications import CHANNEL_ID_PATTERN
 
 MAX_LEVELS = 10
@@ -40,19 +40,10 @@ class BusinessHours(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     days: tuple[Weekday, ...] = Field(default=("mon", "tue", "wed", "thu", "fri"), min_length=1, max_length=7)
     start: time = time(9, 0)
     end: time = time(17, 0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
-        return value
 
     @field_validator("days")
     @classmethod

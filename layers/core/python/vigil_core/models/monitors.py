@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -151,6 +152,17 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
 class MaintenanceWindow(BaseModel):
     """Either one-off (`start` and `end`) or weekly (`days`, `start_time`, `duration`, `timezone`)."""
 
@@ -161,17 +173,8 @@ class MaintenanceWindow(BaseModel):
     days: tuple[Weekday, ...] | None = None
     start_time: time | None = None
     duration: Seconds | None = None
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     reason: str | None = Field(default=None, max_length=500)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
-        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> MaintenanceWindow:
