@@ -14,12 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigil_core.adapters.alert_wiring import build_alert_desk
 from vigil_core.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
+from vigil_core.adapters.dynamodb_escalations import DynamoDbEscalationStore
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.models.alerts import AlertRule
 from vigil_core.services.alert_api import AlertApi
 from vigil_core.services.alert_rules import AlertRuleService
 from vigil_core.services.auth import Authenticator, Caller
+from vigil_core.services.escalation import escalation_of
 from vigil_core.services.monitors import json_body
 from vigil_core.settings import AlertApiSettings, load_settings
 
@@ -36,6 +38,7 @@ class AlertsApi:
     alerts: AlertApi
     rules: AlertRuleService
     deliveries: DynamoDbDeliveryLog
+    escalations: DynamoDbEscalationStore
 
 
 def build_dependencies() -> AlertsApi:
@@ -46,6 +49,7 @@ def build_dependencies() -> AlertsApi:
         alerts=AlertApi(desk),
         rules=AlertRuleService(desk.rules, utc_now),
         deliveries=DynamoDbDeliveryLog(settings.alerts_table_name),
+        escalations=DynamoDbEscalationStore(settings.alerts_table_name),
     )
 
 
@@ -99,6 +103,16 @@ def get_alert(alert_id: str) -> Response[str]:
     # The delivery log: who was told, when, and how each delivery went.
     notifications = deps.deliveries.summary(tenant_id, alert.fingerprint).to_public()
     return json_response(200, {**alert.to_public(), "notifications": notifications})
+
+
+@app.get("/v1/alerts/<alert_id>/escalation")
+@tracer.capture_method
+def get_alert_escalation(alert_id: str) -> Response[str]:
+    """Who has been paged, at which level, and when the next level is due."""
+    deps, tenant_id = dependencies.get(), _caller().tenant_id
+    alert = deps.alerts.get(tenant_id, alert_id)
+    escalation = escalation_of(deps.escalations, tenant_id, alert.fingerprint)
+    return json_response(200, escalation.to_public())
 
 
 @app.post("/v1/alerts/<alert_id>/acknowledge")

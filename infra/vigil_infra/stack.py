@@ -9,6 +9,7 @@ from constructs import Construct
 
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.alerting import Alerting
+from vigil_infra.constructs.escalation import Escalation
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
@@ -66,6 +67,15 @@ class VigilStack(Stack):
             layers=self.layers,
             paths=paths,
         )
+        self.escalation = Escalation(
+            self,
+            "Escalation",
+            topic=self.alerting.topic,
+            config=config,
+            storage=self.storage,
+            layers=self.layers,
+            paths=paths,
+        )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function
         ingest.add_environment("ALERT_EVALUATION_QUEUE_URL", self.alerting.evaluation_queue.queue_url)
@@ -73,6 +83,12 @@ class VigilStack(Stack):
         self._build_outputs()
 
     def _build_outputs(self) -> None:
+        CfnOutput(
+            self,
+            "EscalationStateMachineArn",
+            value=self.escalation.state_machine.state_machine_arn,
+            description="Step Functions state machine that pages escalation levels",
+        )
         CfnOutput(self, "ApiUrl", value=self.ingest_api.url, description="Base URL of the vigil API stage")
         CfnOutput(
             self,

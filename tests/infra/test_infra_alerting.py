@@ -50,6 +50,7 @@ ALERTING_ROUTES = {
     ("GET", "/v1/alerts"),
     ("POST", "/v1/alerts"),
     ("GET", "/v1/alerts/{id}"),
+    ("GET", "/v1/alerts/{id}/escalation"),
     ("POST", "/v1/alerts/{id}/acknowledge"),
     ("POST", "/v1/alerts/{id}/resolve"),
     ("GET", "/v1/silences"),

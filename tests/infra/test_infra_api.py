@@ -55,6 +55,7 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("GET", "/v1/alerts"): alerts,
         ("POST", "/v1/alerts"): alerts,
         ("GET", "/v1/alerts/{id}"): alerts,
+        ("GET", "/v1/alerts/{id}/escalation"): alerts,
         ("POST", "/v1/alerts/{id}/acknowledge"): alerts,
         ("POST", "/v1/alerts/{id}/resolve"): alerts,
         ("GET", "/v1/silences"): alerts,

@@ -45,6 +45,7 @@ METHOD_PATHS = tuple(
         "alerts/GET",
         "alerts/POST",
         "alerts/{id}/GET",
+        "alerts/{id}/escalation/GET",
         "alerts/{id}/acknowledge/POST",
         "alerts/{id}/resolve/POST",
         "silences/GET",

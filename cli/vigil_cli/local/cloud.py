@@ -71,6 +71,7 @@ class LocalCloud:
         start_pollers: bool = True,
         start_sweeper: bool = True,
         time_factor: float = 1.0,
+        escalation_time_factor: float = 1.0,
         clock: Clock | None = None,
         on_request: RequestHook | None = None,
         on_invocation: InvocationHook | None = None,
@@ -101,6 +102,9 @@ class LocalCloud:
         self._start_pollers = start_pollers
         self._start_sweeper = start_sweeper
         self.clock = clock or clock_for(time_factor)
+        if escalation_time_factor <= 0:
+            raise ValueError("escalation time factor must be positive")
+        self._escalation_time_factor = escalation_time_factor
         self._on_request = on_request
         self._on_invocation = on_invocation
         self._stack_name = stack_name
@@ -157,12 +161,19 @@ class LocalCloud:
                 backend_url=self.backend_url,
                 log_dir=self.state_dir / "logs",
                 region=self.region,
+                extra_environment=self._local_environment(),
             )
             self._start_triggers(clients, self._functions)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _local_environment(self) -> dict[str, str]:
+        """Settings only local runs give functions: deployed stacks never set them."""
+        if self._escalation_time_factor == 1:
+            return {}
+        return {"ESCALATION_TIME_FACTOR": str(self._escalation_time_factor)}
 
     def _start_backend(self) -> None:
         global _embedded_in_use  # noqa: PLW0603 - guards a process-wide resource

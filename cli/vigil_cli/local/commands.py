@@ -48,6 +48,13 @@ def register(subparsers: Any) -> None:
         help="run schedules and TTL faster than real time (60: a minute per second)",
     )
     up.add_argument(
+        "--escalation-time-factor",
+        type=_positive_float,
+        default=1.0,
+        help="replay escalation schedules faster than real time (60: a level due after a minute pages after a "
+        "second); local runs only, a deployed stack always waits as planned",
+    )
+    up.add_argument(
         "--cloudformation",
         choices=("deploy", "attach"),
         help="with --backend-url: deploy = deploy the synthesized template through the backend's CloudFormation "
@@ -263,6 +270,7 @@ def _serve(
         api_port=args.port,
         state_dir=state_dir,
         time_factor=args.time_factor,
+        escalation_time_factor=args.escalation_time_factor,
         on_request=view.request,
         on_invocation=view.invocation,
         cloudformation=args.cloudformation,

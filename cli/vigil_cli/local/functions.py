@@ -159,10 +159,18 @@ class FunctionRegistry:
     """Functions by short name (POWERTOOLS_SERVICE_NAME without ``vigil-``), logical id, name or ARN."""
 
     def __init__(
-        self, specs: list[FunctionSpec], *, backend_url: str, log_dir: Path, region: str = DEFAULT_REGION
+        self,
+        specs: list[FunctionSpec],
+        *,
+        backend_url: str,
+        log_dir: Path,
+        region: str = DEFAULT_REGION,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         self.specs = specs
         self.backend_url = backend_url
+        # Local-only settings every function sees on top of its own (e.g. a faster escalation clock).
+        self.extra_environment = dict(extra_environment or {})
         self.region = region
         self.log_dir = log_dir
         self._loaded: dict[str, _Loaded] = {}
@@ -182,6 +190,7 @@ class FunctionRegistry:
         backend_url: str,
         log_dir: Path,
         region: str = DEFAULT_REGION,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> FunctionRegistry:
         layer_arns = {resource.physical_id for resource in stack.values() if resource.type == LAYER_TYPE}
         specs = [
@@ -191,7 +200,9 @@ class FunctionRegistry:
             for logical_id, resource in stack.items()
             if resource.type == FUNCTION_TYPE
         ]
-        return cls(specs, backend_url=backend_url, log_dir=log_dir, region=region)
+        return cls(
+            specs, backend_url=backend_url, log_dir=log_dir, region=region, extra_environment=extra_environment
+        )
 
     def names(self) -> list[str]:
         return sorted(spec.short_name for spec in self.specs)
@@ -299,6 +310,7 @@ class FunctionRegistry:
         """The process environment a handler runs with: host env minus AWS settings, plus its own."""
         environment = {key: value for key, value in os.environ.items() if not key.startswith(_SCRUBBED_PREFIXES)}
         environment.update(spec.environment)
+        environment.update(self.extra_environment)
         environment.update(
             {
                 "AWS_ENDPOINT_URL": self.backend_url,

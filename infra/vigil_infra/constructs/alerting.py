@@ -159,6 +159,7 @@ class Alerting(Construct):
             (alerts, "GET"),
             (alerts, "POST"),
             (alert, "GET"),
+            (alert.add_resource("escalation"), "GET"),
             (alert.add_resource("acknowledge"), "POST"),
             (alert.add_resource("resolve"), "POST"),
             (silences, "GET"),

@@ -1,8 +1,9 @@
 """Notification fan-out: the alerts topic to one SQS queue (and DLQ) per channel type, each drained by its
 notifier function with partial batch responses.
 
-A queue's filter policy takes notifications whose `channels` attribute names its type (the evaluator sets it
-from the tenant's routes, severity and state); the PagerDuty queue also takes acknowledgements, so incidents
+A queue's filter policy takes notifications and escalation pages whose `channels` attribute names its type (the
+evaluator sets it from the tenant's routes, severity and state; the escalation state machine from the level's
+targets); the PagerDuty queue also takes acknowledgements, so incidents
 it opened stop paging. Notifiers read channel secrets only under vigil/notify/ (Secrets Manager) and
 /vigil/notify/ (SSM).
 """
@@ -36,7 +37,8 @@ NOTIFIER_BATCH_SIZE: Final = 10
 
 
 def filter_policy(channel_type: ChannelType) -> dict[str, Any]:
-    notifications = {"kind": ["notification"], "channels": [channel_type.value]}
+    # Group notifications and escalation pages, each published with the channel types it is for.
+    notifications = {"kind": ["notification", "escalation"], "channels": [channel_type.value]}
     if channel_type is not ChannelType.PAGERDUTY:
         return notifications
     return {"$or": [notifications, {"kind": ["transition"], "state": ["acknowledged"]}]}

@@ -19,7 +19,7 @@ from vigil_core.models.alerts import (
     Severity,
     Silence,
 )
-from vigil_core.models.escalation import EscalationPolicy
+from vigil_core.models.escalation import Escalation, EscalationPolicy, EscalationState, PageOrder
 from vigil_core.models.monitors import Monitor
 from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.models.probes import (
@@ -356,4 +356,35 @@ class DeliveryLog(Protocol):
 class NotificationDeferral(Protocol):
     def defer(self, body: str, delay_s: int) -> None:
         """Put the message back on the notifier's queue, to be received again in `delay_s` seconds (at most 900)."""
+        ...
+
+
+class EscalationStore(Protocol):
+    """Each alert's escalation record, beside the alert. The state machine writes the pages it sends and how
+    it ended into the same record."""
+
+    def begin(self, escalation: Escalation) -> Literal["created", "exists", "superseded"]:
+        """Store a new escalation unless the alert's record is already for this occurrence ("exists", left as
+        it is) or a later one ("superseded"); an earlier occurrence's record is replaced."""
+        ...
+
+    def get(self, tenant_id: str, fingerprint: str) -> Escalation | None: ...
+
+    def end(
+        self, tenant_id: str, fingerprint: str, occurrence: int, state: EscalationState, at: datetime, by: str | None
+    ) -> bool:
+        """Mark the occurrence's escalation ended, if it is still running. False if it was not."""
+        ...
+
+
+class EscalationExecutions(Protocol):
+    """The escalation state machine's executions."""
+
+    def start(self, escalation: Escalation, orders: Sequence[PageOrder]) -> Literal["started", "already_started"]:
+        """Start the execution named escalation.execution_name; one of that name already started (whatever its
+        input) is left alone."""
+        ...
+
+    def stop(self, name: str, cause: str) -> None:
+        """Stop the named execution; one that has ended or never started is left as it is."""
         ...

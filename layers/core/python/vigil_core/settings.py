@@ -106,6 +106,15 @@ class NotifierSettings(FunctionSettings):
         return value
 
 
+class EscalatorSettings(FunctionSettings):
+    config_table_name: str = Field(min_length=3)
+    alerts_table_name: str = Field(min_length=3)
+    state_machine_arn: str = Field(pattern=r"^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$")
+    # Set only by the local cloud and tests: escalation schedules are replayed this many times faster. Deployed
+    # stacks never set it, so production waits exactly as planned.
+    escalation_time_factor: float = Field(default=1.0, gt=0, le=1_000_000)
+
+
 class AlertEvaluatorSettings(AlertApiSettings):
     metrics_table_name: str = Field(min_length=3)
     probes_table_name: str = Field(min_length=3)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -71,6 +72,11 @@ def ssm_client() -> SSMClient:
 
 def secretsmanager_client() -> SecretsManagerClient:
     client: SecretsManagerClient = _client("secretsmanager", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def stepfunctions_client() -> SFNClient:
+    client: SFNClient = _client("stepfunctions", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client
 
 

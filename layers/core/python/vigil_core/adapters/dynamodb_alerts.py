@@ -2,7 +2,7 @@
 
 T#<tenant> / A#<fingerprint>    one alert per fingerprint: the model as JSON in `data`, and beside it
                                 version     what every save is conditioned on
-                                status, severity
+                                status, severity, occurrences
                                 changed     <changed_at>#<fingerprint>, sort key of "by-state" and "recent"
                                 state_pk    T#<tenant>#<status>, partition of "by-state"
                                 group_pk    T#<tenant>#G#<group key>, partition of "by-group" (absent without one)
@@ -10,6 +10,7 @@ T#<tenant> / A#<fingerprint>    one alert per fingerprint: the model as JSON in 
 T#<tenant> / O#<transition id>  a transition not yet published; outbox_pk/outbox_at place it in "outbox"
 T#<tenant> / G#<group key>      a notification group; due_pk/next_flush_at place it in "groups-due"
 T#<tenant> / S#<silence id>     a silence, expiring 7 days after it ends
+T#<tenant> / E#<fingerprint>    the alert's latest escalation (adapters/dynamodb_escalations.py)
 
 Indexes, each projecting whole items so a query is never followed by reads of the table:
   by-state    state_pk / changed        a tenant's alerts in one status, newest change first
@@ -132,6 +133,7 @@ def alert_item(alert: Alert) -> Item:
         "version": _n(alert.version),
         "status": _s(alert.status.value),
         "severity": _s(alert.severity.value),
+        "occurrences": _n(alert.occurrences),  # the escalation state machine checks which occurrence fires
         "changed": _s(changed_sort_key(alert)),
         "state_pk": _s(state_partition(alert.tenant_id, alert.status)),
     }

@@ -483,10 +483,11 @@ class GroupNotification(BaseModel):
     group_labels: dict[str, str]
     status: Literal["firing", "resolved"]
     severity: Severity  # the highest among the firing alerts (or the resolved ones)
-    reason: Literal["new", "changed", "repeat"]
+    reason: Literal["new", "changed", "repeat", "escalation"]
     firing: tuple[dict[str, Any], ...]
     resolved: tuple[dict[str, Any], ...]
     at: AwareDatetime
+    escalation_level: int | None = None  # set on an escalation page: the level being paged
 
 
 class InhibitRule(BaseModel):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from vigil_core.models.alerts import Severity
 from vigil_core.models.monitors import WEEKDAYS, TimeZoneName, Weekday, parse_duration_seconds
@@ -153,3 +153,120 @@ class EscalationPolicy(BaseModel):
                 steps.append(EscalationStep(round=round_number, level=index, due_at=due, targets=level.targets))
                 previous = due
         return steps
+
+
+# running until someone acknowledges or the alert resolves; unacknowledged once the last page went out;
+# failed when a page could not be sent or recorded even after retries.
+EscalationState = Literal["running", "acknowledged", "resolved", "unacknowledged", "failed"]
+
+
+class ScheduledPage(BaseModel):
+    """One page of an escalation as it was planned when the alert started firing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int  # position in the schedule, from 0
+    level: int  # from 1, as people count levels
+    round: int  # 0 for the first pass through the levels, then one per repeat
+    due_at: AwareDatetime
+    targets: tuple[str, ...]  # as the level names them
+    channels: tuple[str, ...]  # the tenant's channel ids those targets meant when it started
+
+
+class PageSent(BaseModel):
+    """A page the state machine sent, as it recorded it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int
+    level: int
+    round: int
+    at: AwareDatetime
+    channels: tuple[str, ...]
+
+
+class Escalation(BaseModel):
+    """One alert occurrence's escalation: its schedule, the pages sent so far and how it ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    fingerprint: str
+    occurrence: int
+    severity: Severity
+    execution_name: str
+    started_at: AwareDatetime  # when the alert started firing: the schedule counts from here
+    schedule: tuple[ScheduledPage, ...]
+    state: EscalationState = "running"
+    next_step: int = 0
+    pages: tuple[PageSent, ...] = ()
+    ended_at: AwareDatetime | None = None
+    ended_by: str | None = None
+    error: str | None = None
+
+    @property
+    def current_level(self) -> int:
+        """The level last paged: 0 before the first page."""
+        return self.pages[-1].level if self.pages else 0
+
+    @property
+    def next_due(self) -> ScheduledPage | None:
+        if self.state != "running" or self.next_step >= len(self.schedule):
+            return None
+        return self.schedule[self.next_step]
+
+    def to_public(self) -> dict[str, Any]:
+        upcoming = self.next_due
+        return {
+            "alert_id": self.fingerprint,
+            "occurrence": self.occurrence,
+            "severity": self.severity.value,
+            "state": self.state,
+            "current_level": self.current_level,
+            "current_round": self.pages[-1].round if self.pages else 0,
+            "levels": max((page.level for page in self.schedule), default=0),
+            "started_at": self.started_at.isoformat(),
+            "next_escalation_at": upcoming.due_at.isoformat() if upcoming else None,
+            "next_level": upcoming.level if upcoming else None,
+            "history": [page.model_dump(mode="json") for page in self.pages],
+            "schedule": [page.model_dump(mode="json") for page in self.schedule],
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "ended_by": self.ended_by,
+            "error": self.error,
+            "execution": self.execution_name,
+        }
+
+
+def execution_name(fingerprint: str, occurrence: int) -> str:
+    """The same alert occurrence always names the same execution, so starting it twice is harmless."""
+    return f"{fingerprint}-{occurrence}"
+
+
+class EscalationPage(BaseModel):
+    """What the state machine publishes (kind=escalation) for one level: the notifiers of the page's channel
+    types send it to the page's channels, if the alert still fires unacknowledged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page_id: str  # execution name:step, unique per page
+    tenant_id: str
+    fingerprint: str
+    occurrence: int
+    severity: Severity
+    level: int
+    round: int
+    channels: tuple[str, ...]  # channel ids
+    alert: dict[str, Any]  # the alert as the API showed it when it started firing
+    at: AwareDatetime  # when the page was due
+
+
+class PageOrder(BaseModel):
+    """One page as the state machine is given it: when to send it (the schedule's time, or in local and test
+    runs the same offset sped up), to which channel types it is published, and what it says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int
+    wait_until: AwareDatetime
+    channel_types: tuple[str, ...]
+    page: EscalationPage

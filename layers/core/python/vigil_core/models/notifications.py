@@ -9,6 +9,7 @@ names a Secrets Manager secret or SSM SecureString parameter (`secretsmanager:vi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -227,6 +228,10 @@ class NotificationPolicy(BaseModel):
             for channel in self.channels
             if channel.id in delays and (channel_type is None or channel.type is channel_type)
         ]
+
+    def channels_for(self, targets: Sequence[str]) -> tuple[Channel, ...]:
+        """The channels that targets (channel types or ids, as routes and escalation levels name them) mean."""
+        return tuple(channel for channel in self.channels if channel.id in targets or channel.type.value in targets)
 
     def channel_types(self, severity: Severity, status: str) -> list[str]:
         """The channel types a notification is published for: the `channels` attribute the queues filter on."""

@@ -29,6 +29,7 @@ Status: $status
 Alerts: $alert_count
 First seen: $first_seen
 Occurrences: $occurrences
+Escalation level: $escalation_level
 Runbook: $runbook_url
 Acknowledge: $ack_url"""
 
@@ -54,6 +55,7 @@ class MessageFields(BaseModel):
     fingerprint: str
     notification_id: str
     at: AwareDatetime
+    escalation_level: int | None = None  # on an escalation page: the level being paged
 
 
 PLACEHOLDERS = frozenset(MessageFields.model_fields) | {"status_upper", "severity_upper"}
@@ -99,6 +101,7 @@ def fields_from(notification: GroupNotification, ack_base_url: str | None) -> Me
         fingerprint=fingerprint,
         notification_id=notification.notification_id,
         at=notification.at,
+        escalation_level=notification.escalation_level,
     )
 
 

@@ -70,6 +70,8 @@ def slack_payload(fields: MessageFields, title_template: str = DEFAULT_TITLE) ->
         ],
         "ts": int(fields.at.timestamp()),
     }
+    if fields.escalation_level is not None:
+        attachment["fields"].append({"title": "Escalation", "value": f"level {fields.escalation_level}", "short": True})
     actions = [
         {"type": "button", "text": label, "url": url}
         for label, url in (("Runbook", fields.runbook_url), ("Acknowledge", fields.ack_url))

@@ -1,7 +1,8 @@
 """The notifier of one channel type: turns a message from its queue into deliveries to the tenant's channels.
 
-A message is a group notification (kind=notification) or, for PagerDuty, an alert's acknowledgement
-(kind=transition). For each channel the tenant routes it to:
+A message is a group notification (kind=notification), an escalation level's page (kind=escalation: to the
+level's channels of this type, while the alert still fires unacknowledged) or, for PagerDuty, an alert's
+acknowledgement (kind=transition). For each channel the tenant routes a notification to:
 
 - a channel whose route has a delay gets the message once the delay has run out (the message is put back on
   the queue until then), and only with the alerts that still fire unacknowledged by then;
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from vigil_core.models.alerts import AlertStatus, AlertTransition, GroupNotification, TransitionKind
+from vigil_core.models.escalation import EscalationPage
 from vigil_core.models.notifications import Channel, ChannelType, Delivery, NotificationPolicy, Target
 from vigil_core.notify.email import email_message
 from vigil_core.notify.messages import MessageFields, fields_from
@@ -87,14 +89,16 @@ class MessageError(ValueError):
     """The queue held something that is neither a notification nor a transition."""
 
 
-def parse_message(body: str) -> GroupNotification | AlertTransition:
+def parse_message(body: str) -> GroupNotification | AlertTransition | EscalationPage:
     try:
         document = json.loads(body)
         if isinstance(document, dict) and "transition_id" in document:
             return AlertTransition.model_validate(document)
+        if isinstance(document, dict) and "page_id" in document:
+            return EscalationPage.model_validate(document)
         return GroupNotification.model_validate(document)
     except ValueError as exc:
-        raise MessageError(f"not a vigil notification or transition: {exc}") from None
+        raise MessageError(f"not a vigil notification, escalation page or transition: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,9 @@ class Notifier:
         now = self.clock()
         if isinstance(message, AlertTransition):
             self._acknowledge(message, policy, now, report)
+            return report
+        if isinstance(message, EscalationPage):
+            self._page(message, policy, now, report)
             return report
         targets = policy.targets(message.severity, message.status, self.channel_type)
         if message.status == "resolved":
@@ -200,6 +207,31 @@ class Notifier:
                     self._pagerduty_unit(f"{key}#{fingerprint}", single, channel, policy)
                     for fingerprint, single in _one_per_alert(notification)
                 ]
+
+    def _page(self, page: EscalationPage, policy: NotificationPolicy, now: datetime, report: NotifierReport) -> None:
+        """An escalation level's page: to the level's channels of this type, while the same occurrence still
+        fires unacknowledged (the state machine checked just before publishing; this closes the gap)."""
+        channels = [c for c in policy.channels if c.id in page.channels and c.type is self.channel_type]
+        alert = self.alerts.get(page.tenant_id, page.fingerprint)
+        if alert is None or alert.status is not AlertStatus.FIRING or alert.occurrences != page.occurrence:
+            report.skipped += len(channels) or 1
+            return
+        single = GroupNotification(
+            notification_id=page.page_id,
+            tenant_id=page.tenant_id,
+            group_key=page.fingerprint,
+            group_labels={},
+            status="firing",
+            severity=page.severity,
+            reason="escalation",
+            firing=(page.alert,),
+            resolved=(),
+            at=page.at,
+            escalation_level=page.level,
+        )
+        for channel in channels:
+            for unit in self._units(single, channel, policy):
+                self._send(page.tenant_id, page.page_id, channel, unit, now, report)
 
     def _acknowledge(
         self, transition: AlertTransition, policy: NotificationPolicy, now: datetime, report: NotifierReport

@@ -1,0 +1,220 @@
+"""Escalation end to end on the local cloud: alerts raised over HTTP, the escalator run by its real event source
+mapping, the escalation state machine from the CDK app executed for real by the backend (moto runs its ASL),
+its pages published to the alerts topic and routed by the notifiers' filter policies to Slack stand-ins on
+127.0.0.1 — one per level, so the order of the levels is seen in the order the stand-ins are called.
+
+Schedules are replayed 30 times faster (ESCALATION_TIME_FACTOR, set only by the local cloud): a level due one
+minute after the previous one pages two seconds after it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from tests.servers.http_server import ControllableHttpServer
+from tests.support import ROOT
+from vigil_cli.bootstrap import create_demo_tenant
+from vigil_cli.local.cloud import LocalCloud
+from vigil_cli.local.synth import synth_context, synthesize
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-east-1"
+TIME_FACTOR = 30
+LEVEL_PATHS = ("/level-1", "/level-2", "/level-3")
+PAGE_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def channels_server() -> Iterator[ControllableHttpServer]:
+    with ControllableHttpServer() as server:
+        for path in LEVEL_PATHS:
+            server.route(path, status=200, body="ok")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def backend() -> dict[str, Any]:
+    """LocalCloud's options saying where the stack runs: none, the embedded moto."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory, backend: dict[str, Any]) -> Iterator[LocalCloud]:
+    state_dir = tmp_path_factory.mktemp("escalation-cloud")
+    probes = synth_context(ROOT)["vigil:probes"] | {"canaryUrl": ""}
+    context = {"vigil:probes": probes, "vigil:monitorsFile": "", "vigil:alertRulesFile": ""}
+    template = synthesize(state_dir / "cdk.out", repo_root=ROOT, context=context)
+    with LocalCloud(
+        template,
+        state_dir=state_dir,
+        start_schedules=False,
+        start_pollers=False,
+        start_sweeper=False,
+        escalation_time_factor=TIME_FACTOR,
+        **backend,
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stepfunctions(cloud: LocalCloud) -> Any:
+    """Made before any poller swaps the process environment."""
+    return boto3.client("stepfunctions", endpoint_url=cloud.backend_url, region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def api(cloud: LocalCloud, channels_server: ControllableHttpServer) -> Iterator[httpx.Client]:
+    assert cloud.api_url is not None
+    key = create_demo_tenant(cloud).api_key
+    secrets = boto3.client("secretsmanager", endpoint_url=cloud.backend_url, region_name=REGION)
+    for level, path in enumerate(LEVEL_PATHS, start=1):
+        secrets.create_secret(Name=f"vigil/notify/escalation-{level}", SecretString=channels_server.url(path))
+    with httpx.Client(base_url=cloud.api_url, timeout=30, headers={"x-api-key": key}) as client:
+        channels = [
+            {"id": f"oncall-{level}", "type": "slack", "secret": f"secretsmanager:vigil/notify/escalation-{level}"}
+            for level in range(1, len(LEVEL_PATHS) + 1)
+        ]
+        # Given channels that only escalation pages reach (no route sends group notifications to them)
+        response = client.put("/v1/notification-policy", json={"channels": channels, "routes": {}})
+        assert response.status_code == 200, response.text
+        yield client
+
+
+def three_levels(**overrides: Any) -> dict[str, Any]:
+    levels = [{"targets": [f"oncall-{level}"], "after": "1m"} for level in range(1, len(LEVEL_PATHS) + 1)]
+    return {"levels": {"critical": levels}, **overrides}
+
+
+def pollers(cloud: LocalCloud, prefix: str) -> list[Any]:
+    return [p for p in cloud.pollers if p.mapping.function.short_name.startswith(prefix)]
+
+
+def drain(cloud: LocalCloud, prefix: str) -> int:
+    """Poll the matching functions' queues until a round finds them all empty; the number of invocations."""
+    runs = 0
+    while records := [r for r in (poller.poll_once() for poller in pollers(cloud, prefix)) if r is not None]:
+        runs += len(records)
+    return runs
+
+
+def pages_at(server: ControllableHttpServer, since: int) -> list[str]:
+    return [request.path for request in server.requests[since:] if request.path in LEVEL_PATHS]
+
+
+def run_notifiers_until(cloud: LocalCloud, done: Callable[[], bool], timeout_s: float = PAGE_TIMEOUT_S) -> None:
+    """Keep the Slack notifier draining its queue, as its event source mapping would, until `done`."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out waiting for escalation pages"
+        drain(cloud, "notifier-slack")
+        time.sleep(0.1)
+
+
+def raise_critical(api: httpx.Client, cloud: LocalCloud, name: str) -> str:
+    response = api.post("/v1/alerts", json={"name": name, "severity": "critical", "labels": {"service": name}})
+    assert response.status_code == 201, response.text
+    assert drain(cloud, "escalator") >= 1  # the firing transition reached the escalator
+    return str(response.json()["id"])
+
+
+def escalation(api: httpx.Client, alert_id: str) -> dict[str, Any]:
+    response = api.get(f"/v1/alerts/{alert_id}/escalation")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def execution_status(stepfunctions: Any, cloud: LocalCloud, name: str) -> str:
+    machine = cloud.functions.get("escalator").environment["STATE_MACHINE_ARN"]
+    arn = f"{machine.replace(':stateMachine:', ':execution:')}:{name}"
+    return str(stepfunctions.describe_execution(executionArn=arn)["status"])
+
+
+def wait_for_status(stepfunctions: Any, cloud: LocalCloud, name: str, expected: str) -> None:
+    deadline = time.monotonic() + PAGE_TIMEOUT_S
+    while (status := execution_status(stepfunctions, cloud, name)) != expected:
+        assert time.monotonic() < deadline, f"execution {name} is {status}, not {expected}"
+        time.sleep(0.1)
+
+
+def test_an_unacknowledged_critical_alert_pages_levels_one_two_and_three_in_order(
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
+) -> None:
+    # Given three levels, each a minute after the previous one
+    assert api.put("/v1/escalation-policy", json=three_levels()).status_code == 200
+    before = len(channels_server.requests)
+    # When a critical alert fires and nobody acknowledges it
+    started = time.monotonic()
+    alert_id = raise_critical(api, cloud, "checkout-down")
+    planned = escalation(api, alert_id)
+    assert (planned["state"], planned["current_level"], planned["next_level"]) == ("running", 0, 1)
+    run_notifiers_until(cloud, lambda: len(pages_at(channels_server, before)) >= 3)
+    elapsed = time.monotonic() - started
+    # Then levels 1, 2 and 3 were paged once each, in that order, at the scaled times
+    assert pages_at(channels_server, before) == list(LEVEL_PATHS)
+    assert elapsed >= 2 * 60 / TIME_FACTOR  # level 3 is due 3 minutes in, 6 s scaled (moto waits whole seconds)
+    [attachment] = json.loads(channels_server.requests[-1].body)["attachments"]
+    assert {"title": "Escalation", "value": "level 3", "short": True} in attachment["fields"]
+    # And the record shows each page, and that nobody acknowledged
+    wait_for_status(stepfunctions, cloud, planned["execution"], "SUCCEEDED")
+    record = escalation(api, alert_id)
+    assert record["state"] == "unacknowledged"
+    assert [(page["level"], page["channels"]) for page in record["history"]] == [
+        (1, ["oncall-1"]),
+        (2, ["oncall-2"]),
+        (3, ["oncall-3"]),
+    ]
+    times = [datetime.fromisoformat(page["at"]) for page in record["history"]]
+    # Two seconds apart when scaled, less what moto's whole-second waits cut off
+    assert all((later - earlier).total_seconds() >= 1 for earlier, later in zip(times, times[1:], strict=False))
+    assert record["next_escalation_at"] is None
+    # The schedule kept the production times (a minute apart), only the waits were scaled
+    due = [datetime.fromisoformat(page["due_at"]) for page in record["schedule"]]
+    assert [(b - a).total_seconds() for a, b in zip(due, due[1:], strict=False)] == [60.0, 60.0]
+
+
+def test_acknowledging_after_level_one_stops_the_escalation_before_level_two(
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
+) -> None:
+    assert api.put("/v1/escalation-policy", json=three_levels()).status_code == 200
+    before = len(channels_server.requests)
+    alert_id = raise_critical(api, cloud, "payments-slow")
+    run_notifiers_until(cloud, lambda: len(pages_at(channels_server, before)) >= 1)
+    # When someone acknowledges it right after level 1 was paged
+    assert api.post(f"/v1/alerts/{alert_id}/acknowledge", json={"by": "ana"}).status_code == 200
+    assert drain(cloud, "escalator") >= 1
+    # Then the execution is stopped, and level 2's time passes without a page
+    record = escalation(api, alert_id)
+    wait_for_status(stepfunctions, cloud, record["execution"], "ABORTED")
+    time.sleep(3 * 60 / TIME_FACTOR)
+    drain(cloud, "notifier-slack")
+    assert pages_at(channels_server, before) == ["/level-1"]
+    record = escalation(api, alert_id)
+    assert (record["state"], record["current_level"], record["ended_by"]) == ("acknowledged", 1, "ana")
+    assert record["next_escalation_at"] is None
+
+
+def test_resolving_stops_the_escalation(
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
+) -> None:
+    assert api.put("/v1/escalation-policy", json=three_levels()).status_code == 200
+    before = len(channels_server.requests)
+    alert_id = raise_critical(api, cloud, "search-errors")
+    # When it is resolved before anyone was paged
+    assert api.post(f"/v1/alerts/{alert_id}/resolve", json={"by": "bo"}).status_code == 200
+    assert drain(cloud, "escalator") >= 1
+    record = escalation(api, alert_id)
+    wait_for_status(stepfunctions, cloud, record["execution"], "ABORTED")
+    time.sleep(2 * 60 / TIME_FACTOR)
+    drain(cloud, "notifier-slack")
+    # Then nobody was paged
+    assert pages_at(channels_server, before) == []
+    assert escalation(api, alert_id)["state"] == "resolved"
