@@ -8,10 +8,11 @@ minute after the previous one pages two seconds after it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -174,11 +175,11 @@ def test_an_unacknowledged_critical_alert_pages_levels_one_two_and_three_in_orde
     ]
     times = [datetime.fromisoformat(page["at"]) for page in record["history"]]
     # Two seconds apart when scaled, less what moto's whole-second waits cut off
-    assert all((later - earlier).total_seconds() >= 1 for earlier, later in zip(times, times[1:], strict=False))
+    assert all((later - earlier).total_seconds() >= 1 for earlier, later in itertools.pairwise(times))
     assert record["next_escalation_at"] is None
     # The schedule kept the production times (a minute apart), only the waits were scaled
     due = [datetime.fromisoformat(page["due_at"]) for page in record["schedule"]]
-    assert [(b - a).total_seconds() for a, b in zip(due, due[1:], strict=False)] == [60.0, 60.0]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(due)] == [60.0, 60.0]
 
 
 def test_acknowledging_after_level_one_stops_the_escalation_before_level_two(

@@ -200,9 +200,7 @@ class FunctionRegistry:
             for logical_id, resource in stack.items()
             if resource.type == FUNCTION_TYPE
         ]
-        return cls(
-            specs, backend_url=backend_url, log_dir=log_dir, region=region, extra_environment=extra_environment
-        )
+        return cls(specs, backend_url=backend_url, log_dir=log_dir, region=region, extra_environment=extra_environment)
 
     def names(self) -> list[str]:
         return sorted(spec.short_name for spec in self.specs)
