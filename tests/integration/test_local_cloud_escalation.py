@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -24,6 +24,8 @@ from tests.support import ROOT
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
+from vigil_core.adapters.stepfunctions_escalations import execution_arn
+from vigil_core.models.alerts import AlertStatus, AlertTransition, Severity, TransitionKind
 
 pytestmark = pytest.mark.integration
 
@@ -133,10 +135,20 @@ def escalation(api: httpx.Client, alert_id: str) -> dict[str, Any]:
     return body
 
 
+def state_machine_arn(cloud: LocalCloud) -> str:
+    return str(cloud.functions.get("escalator").environment["STATE_MACHINE_ARN"])
+
+
 def execution_status(stepfunctions: Any, cloud: LocalCloud, name: str) -> str:
-    machine = cloud.functions.get("escalator").environment["STATE_MACHINE_ARN"]
-    arn = f"{machine.replace(':stateMachine:', ':execution:')}:{name}"
+    arn = execution_arn(state_machine_arn(cloud), name)
     return str(stepfunctions.describe_execution(executionArn=arn)["status"])
+
+
+def state_transitions(stepfunctions: Any, cloud: LocalCloud, name: str) -> int:
+    """States entered, which is what Standard workflows are billed by."""
+    arn = execution_arn(state_machine_arn(cloud), name)
+    events = stepfunctions.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return sum(1 for event in events if event["type"].endswith("StateEntered"))
 
 
 def wait_for_status(stepfunctions: Any, cloud: LocalCloud, name: str, expected: str) -> None:
@@ -166,6 +178,8 @@ def test_an_unacknowledged_critical_alert_pages_levels_one_two_and_three_in_orde
     assert {"title": "Escalation", "value": "level 3", "short": True} in attachment["fields"]
     # And the record shows each page, and that nobody acknowledged
     wait_for_status(stepfunctions, cloud, planned["execution"], "SUCCEEDED")
+    # In 28 state transitions, as docs/escalation.md prices it: 1 + 8 per page + 3 to record the end
+    assert state_transitions(stepfunctions, cloud, planned["execution"]) == 1 + 3 * 8 + 3
     record = escalation(api, alert_id)
     assert record["state"] == "unacknowledged"
     assert [(page["level"], page["channels"]) for page in record["history"]] == [
@@ -219,3 +233,75 @@ def test_resolving_stops_the_escalation(
     # Then nobody was paged
     assert pages_at(channels_server, before) == []
     assert escalation(api, alert_id)["state"] == "resolved"
+
+
+def sqs_event(body: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": "fixed-clock-1",
+                "receiptHandle": "fixed-clock-receipt",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:escalator",
+                "awsRegion": REGION,
+            }
+        ]
+    }
+
+
+def test_business_hours_on_a_fixed_clock_wait_for_the_opening_and_skip_after_hours_levels_and_a_duplicate_start_is_harmless(
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
+) -> None:
+    # Given business hours opening at 08:52 in Berlin, a level that waits for them, an after-hours level and a
+    # level that always pages, each a minute after the previous one
+    policy = {
+        "business_hours": {"timezone": "Europe/Berlin", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:52"},
+        "levels": {
+            "warning": [
+                {"targets": ["oncall-1"], "after": "1m", "when": "business_hours"},
+                {"targets": ["oncall-2"], "after": "1m", "when": "outside_business_hours"},
+                {"targets": ["oncall-3"], "after": "1m"},
+            ]
+        },
+    }
+    assert api.put("/v1/escalation-policy", json=policy).status_code == 200
+    before = len(channels_server.requests)
+    raised = api.post("/v1/alerts", json={"name": "disk-filling", "severity": "warning"})
+    assert raised.status_code == 201, raised.text
+    alert = raised.json()
+    # When the escalator is told it started firing on Monday 23 November 2026 at 08:50 Berlin time (07:50 UTC)
+    fixed = AlertTransition(
+        transition_id=f"{alert['id']}:fixed",
+        kind=TransitionKind.FIRING,
+        tenant_id="demo",
+        fingerprint=alert["id"],
+        status=AlertStatus.FIRING,
+        previous_status=None,
+        severity=Severity.WARNING,
+        at=datetime(2026, 11, 23, 7, 50, tzinfo=UTC),
+        occurrence=alert["occurrences"],
+        alert=alert,
+    )
+    cloud.functions.invoke("escalator", sqs_event(fixed.model_dump_json()))
+    # And the real firing transition arrives too: the same occurrence, so the same execution name
+    assert drain(cloud, "escalator") >= 1
+    # Then level 1 waits for the opening (08:52), level 2 is left out while the hours are open, and level 3
+    # pages at 08:54 (the schedule keeps these times; the waits are scaled)
+    record = escalation(api, alert["id"])
+    assert [(page["level"], page["due_at"]) for page in record["schedule"]] == [
+        (1, "2026-11-23T07:52:00Z"),
+        (3, "2026-11-23T07:54:00Z"),
+    ]
+    run_notifiers_until(cloud, lambda: len(pages_at(channels_server, before)) >= 2)
+    wait_for_status(stepfunctions, cloud, record["execution"], "SUCCEEDED")
+    drain(cloud, "notifier-slack")
+    assert pages_at(channels_server, before) == ["/level-1", "/level-3"]
+    # And the duplicate start made no second execution
+    executions = stepfunctions.list_executions(stateMachineArn=state_machine_arn(cloud))["executions"]
+    names = [execution["name"] for execution in executions]
+    assert names.count(record["execution"]) == 1
+    assert escalation(api, alert["id"])["state"] == "unacknowledged"
