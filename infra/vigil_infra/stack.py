@@ -83,16 +83,16 @@ class VigilStack(Stack):
         self._build_outputs()
 
     def _build_outputs(self) -> None:
-        CfnOutput(
-            self,
-            "EscalationStateMachineArn",
-            value=self.escalation.state_machine.state_machine_arn,
-            description="Step Functions state machine that pages escalation levels",
-        )
         CfnOutput(self, "ApiUrl", value=self.ingest_api.url, description="Base URL of the vigil API stage")
         CfnOutput(
             self,
             "AlertsTopicArn",
             value=self.alerting.topic.topic_arn,
             description="SNS topic of alert transitions and grouped notifications",
+        )
+        CfnOutput(
+            self,
+            "EscalationStateMachineArn",
+            value=self.escalation.state_machine.state_machine_arn,
+            description="Step Functions state machine that pages escalation levels",
         )

@@ -295,7 +295,7 @@ def test_the_evaluator_ships_alert_rules_yaml_as_normalized_json_beside_its_hand
 # --- least privilege ---------------------------------------------------------------------------------
 
 
-def test_only_the_two_alerting_functions_publish_to_the_alerts_topic_and_the_sms_notifier_to_phones(
+def test_only_the_alerting_functions_and_the_escalation_publish_to_the_alerts_topic_and_the_sms_notifier_to_phones(
     vigil: SynthesizedVigil,
 ) -> None:
     # Given every role's SNS grants
@@ -310,8 +310,10 @@ def test_only_the_two_alerting_functions_publish_to_the_alerts_topic_and_the_sms
     sms_role = vigil.logical_id(vigil.stack.notifications.notifiers[ChannelType.SMS].notifier.role)
     assert sns_grants.pop(sms_role) == {("sns:Publish", '"*"')}
     publishers = {role_id for role_id, grants in sns_grants.items() if grants}
-    # And of the other roles, the evaluator and the alerts API are the only publishers
-    assert publishers == {vigil.logical_id(_function(vigil, name).role) for name in ("evaluator", "api")}
+    # And of the other roles, the evaluator, the alerts API and the escalation state machine (its pages) are the
+    # only publishers
+    escalation = vigil.logical_id(vigil.stack.escalation.state_machine.role)
+    assert publishers == {vigil.logical_id(_function(vigil, name).role) for name in ("evaluator", "api")} | {escalation}
     # And each may only publish, and only to the alerts topic
     for role_id in publishers:
         assert sns_grants[role_id] == {("sns:Publish", topic)}, role_id

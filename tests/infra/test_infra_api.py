@@ -173,12 +173,16 @@ def test_api_gateway_account_can_write_execution_logs(vigil: SynthesizedVigil) -
     assert role["DeletionPolicy"] == account["DeletionPolicy"] == "Retain"
 
 
-def test_stack_outputs_the_api_url_and_the_alerts_topic_arn_once_each(vigil: SynthesizedVigil) -> None:
+def test_stack_outputs_the_api_url_the_alerts_topic_and_the_escalation_state_machine_once_each(
+    vigil: SynthesizedVigil,
+) -> None:
     # Given the stack outputs
     outputs = vigil.template.to_json()["Outputs"]
     api = vigil.stack.ingest_api
-    # Then there are exactly two: ApiUrl and AlertsTopicArn
-    assert list(outputs) == ["ApiUrl", "AlertsTopicArn"]
+    # Then there are exactly three: ApiUrl, AlertsTopicArn and EscalationStateMachineArn
+    assert list(outputs) == ["ApiUrl", "AlertsTopicArn", "EscalationStateMachineArn"]
+    machine = vigil.logical_id(vigil.stack.escalation.state_machine)
+    assert outputs["EscalationStateMachineArn"]["Value"] == {"Ref": machine}
     # And ApiUrl is built from this API and its stage
     url_parts = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
     assert {"Ref": vigil.logical_id(api.rest_api)} in url_parts

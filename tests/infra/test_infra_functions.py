@@ -35,6 +35,7 @@ FUNCTION_NAMES = [
     "notifier-pagerduty",
     "notifier-email",
     "notifier-sms",
+    "escalator",
 ]
 PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
 # One notifier per channel type, all from the one functions/notifier folder (CHANNEL_TYPE tells them apart).
@@ -62,14 +63,15 @@ def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
             f"notifier-{channel_type.value}": notifier.notifier
             for channel_type, notifier in stack.notifications.notifiers.items()
         },
+        "escalator": stack.escalation.escalator,
     }
 
 
-def test_there_are_exactly_the_thirteen_functions(vigil: SynthesizedVigil) -> None:
+def test_there_are_exactly_the_fourteen_functions(vigil: SynthesizedVigil) -> None:
     # Given the stack / When counting functions / Then only the API's four, the probes' two, alerting's two
-    # (the evaluator and the alerts API) and the five notifiers (one per channel type) exist (no helper Lambdas
-    # such as the LogRetention custom resource)
-    assert len(FUNCTION_NAMES) == 13
+    # (the evaluator and the alerts API), the five notifiers (one per channel type) and the escalator exist (no
+    # helper Lambdas such as the LogRetention custom resource)
+    assert len(FUNCTION_NAMES) == 14
     vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
     assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
@@ -86,13 +88,16 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == "handler.handler"
     # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU, and the
-    # alert evaluator and the notifiers a minute on 512 MB
+    # alert evaluator and the notifiers a minute on 512 MB, the escalator (ten transitions a batch, each a few
+    # DynamoDB reads and a Step Functions call) half a minute
     if name in PROBE_FUNCTIONS:
         assert (properties["MemorySize"], properties["Timeout"]) == (1769, vigil.stack.config.probes.timeout_seconds)
     elif name == "alert-evaluator":
         assert (properties["MemorySize"], properties["Timeout"]) == (512, ALERT_EVALUATOR_TIMEOUT_SECONDS)
     elif name in NOTIFIER_FUNCTIONS:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, NOTIFIER_TIMEOUT_SECONDS)
+    elif name == "escalator":
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, 30)
     else:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group
@@ -185,10 +190,10 @@ def test_function_environment_is_exactly_what_its_settings_read(
 def test_log_groups_keep_logs_for_the_configured_retention(vigil: SynthesizedVigil) -> None:
     # Given the default log retention from cdk.json (30 days)
     assert vigil.stack.config.log_retention_days == 30
-    # When reading every log group (one per function + API access logs)
+    # When reading every log group (one per function + API access logs + the escalation state machine's)
     log_groups = vigil.of_type("AWS::Logs::LogGroup")
     # Then each one is explicit, with that retention
-    assert len(log_groups) == len(FUNCTION_NAMES) + 1
+    assert len(log_groups) == len(FUNCTION_NAMES) + 2
     assert {group["Properties"]["RetentionInDays"] for group in log_groups.values()} == {30}
 
 

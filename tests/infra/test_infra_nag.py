@@ -28,6 +28,12 @@ FUNCTION_PATHS = (
     "Vigil/Notifications/Pagerduty/Function",
     "Vigil/Notifications/Email/Function",
     "Vigil/Notifications/Sms/Function",
+    "Vigil/Escalation/Function",
+)
+# The escalator may stop any execution of the escalation state machine (an execution's name is not known up front).
+ESCALATION_EXECUTIONS = (
+    "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+    '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"EscalationStateMachine26D21A9F"}]}]}:*'
 )
 METHOD_PATHS = tuple(
     f"Vigil/IngestApi/RestApi/Default/v1/{method}"
@@ -92,6 +98,8 @@ EXPECTED_ACKNOWLEDGMENTS = {
         )
     },
     ("AwsSolutions-IAM5[Resource::*]", "Vigil/Notifications/Sms/ChannelAccess/Resource"),
+    ("AwsSolutions-IAM5[Resource::*]", "Vigil/Escalation/StateMachine/Role/DefaultPolicy/Resource"),
+    (f"AwsSolutions-IAM5[Resource::{ESCALATION_EXECUTIONS}]", "Vigil/Escalation/Function/Role/DefaultPolicy/Resource"),
 }
 
 

@@ -54,17 +54,17 @@ NOTIFIER_VARIABLES = {
 }
 # Written out rather than taken from the construct's filter_policy(), so a change to it shows up here.
 EXPECTED_FILTER_POLICIES: dict[ChannelType, JsonObject] = {
-    ChannelType.SLACK: {"kind": ["notification"], "channels": ["slack"]},
-    ChannelType.WEBHOOK: {"kind": ["notification"], "channels": ["webhook"]},
+    ChannelType.SLACK: {"kind": ["notification", "escalation"], "channels": ["slack"]},
+    ChannelType.WEBHOOK: {"kind": ["notification", "escalation"], "channels": ["webhook"]},
     ChannelType.PAGERDUTY: {
         "$or": [
-            {"kind": ["notification"], "channels": ["pagerduty"]},
+            {"kind": ["notification", "escalation"], "channels": ["pagerduty"]},
             # Acknowledgements, so the incidents PagerDuty opened stop paging.
             {"kind": ["transition"], "state": ["acknowledged"]},
         ]
     },
-    ChannelType.EMAIL: {"kind": ["notification"], "channels": ["email"]},
-    ChannelType.SMS: {"kind": ["notification"], "channels": ["sms"]},
+    ChannelType.EMAIL: {"kind": ["notification", "escalation"], "channels": ["email"]},
+    ChannelType.SMS: {"kind": ["notification", "escalation"], "channels": ["sms"]},
 }
 ACCOUNT = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
 SECRETS_ARN = ACCOUNT.format(service="secretsmanager") + "secret:vigil/notify/*"
@@ -189,12 +189,15 @@ def test_only_the_alerts_topic_may_send_to_a_notifier_queue_and_only_over_tls(
 # --- the subscriptions -------------------------------------------------------------------------------
 
 
-def test_the_alerts_topic_has_exactly_one_subscription_per_notifier_queue(vigil: SynthesizedVigil) -> None:
+def test_the_alerts_topic_has_exactly_one_subscription_per_notifier_queue_and_the_escalators(
+    vigil: SynthesizedVigil,
+) -> None:
     # Given every SNS subscription in the template
     subscriptions = vigil.of_type("AWS::SNS::Subscription").values()
-    # Then each delivers to a notifier queue, one subscription per queue
+    # Then each delivers to a notifier queue or the escalator's, one subscription per queue
     endpoints = [referenced_logical_id(s["Properties"]["Endpoint"]) for s in subscriptions]
-    assert sorted(endpoints) == sorted(vigil.logical_id(n.queue) for n in vigil.stack.notifications.notifiers.values())
+    queues = [n.queue for n in vigil.stack.notifications.notifiers.values()] + [vigil.stack.escalation.queue]
+    assert sorted(endpoints) == sorted(vigil.logical_id(queue) for queue in queues)
 
 
 @pytest.mark.parametrize("channel_type", CHANNEL_TYPES)

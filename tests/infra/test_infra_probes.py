@@ -214,18 +214,20 @@ def test_each_queue_parks_a_message_in_its_dead_letter_queue_after_three_receive
 
 
 def test_every_queue_is_encrypted_and_refuses_unencrypted_transport(vigil: SynthesizedVigil) -> None:
-    # Given the sixteen queues (the probes' four, alerting's evaluation queue and its dead letters, and each
-    # notifier's queue and dead letters) and the policies
+    # Given the eighteen queues (the probes' four, alerting's evaluation queue and its dead letters, each
+    # notifier's queue and dead letters, and the escalator's) and the policies
     queues = vigil.of_type("AWS::SQS::Queue")
-    alerting = vigil.stack.alerting
+    alerting, escalation = vigil.stack.alerting, vigil.stack.escalation
     notifiers = vigil.stack.notifications.notifiers.values()
     assert set(queues) == set(_queue_ids(vigil).values()) | {
         vigil.logical_id(alerting.evaluation_queue),
         vigil.logical_id(alerting.evaluation_dead_letters),
         *(vigil.logical_id(notifier.queue) for notifier in notifiers),
         *(vigil.logical_id(notifier.dead_letters) for notifier in notifiers),
+        vigil.logical_id(escalation.queue),
+        vigil.logical_id(escalation.dead_letters),
     }
-    assert len(queues) == 16
+    assert len(queues) == 18
     denied_without_tls: set[str] = set()
     for policy in vigil.of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:

@@ -295,6 +295,7 @@ def test_an_alert_round_trips_with_its_index_attributes(dynamo_store: DynamoDbAl
         "version": {"N": "1"},
         "status": {"S": "firing"},
         "severity": {"S": "warning"},
+        "firings": {"N": "0"},
         "changed": {"S": "2026-11-22T09:00:00.000000Z#fp-api"},
         "state_pk": {"S": "T#acme#firing"},
         "group_pk": {"S": "T#acme#G#g-api"},

@@ -79,7 +79,11 @@ def api(cloud: LocalCloud, channels_server: ControllableHttpServer) -> Iterator[
     key = create_demo_tenant(cloud).api_key
     secrets = boto3.client("secretsmanager", endpoint_url=cloud.backend_url, region_name=REGION)
     for level, path in enumerate(LEVEL_PATHS, start=1):
-        secrets.create_secret(Name=f"vigil/notify/escalation-{level}", SecretString=channels_server.url(path))
+        name, url = f"vigil/notify/escalation-{level}", channels_server.url(path)
+        try:
+            secrets.create_secret(Name=name, SecretString=url)
+        except secrets.exceptions.ResourceExistsException:  # a LocalStack kept from an earlier run
+            secrets.put_secret_value(SecretId=name, SecretString=url)
     with httpx.Client(base_url=cloud.api_url, timeout=30, headers={"x-api-key": key}) as client:
         channels = [
             {"id": f"oncall-{level}", "type": "slack", "secret": f"secretsmanager:vigil/notify/escalation-{level}"}
@@ -91,9 +95,11 @@ def api(cloud: LocalCloud, channels_server: ControllableHttpServer) -> Iterator[
         yield client
 
 
-def three_levels(**overrides: Any) -> dict[str, Any]:
-    levels = [{"targets": [f"oncall-{level}"], "after": "1m"} for level in range(1, len(LEVEL_PATHS) + 1)]
-    return {"levels": {"critical": levels}, **overrides}
+def three_levels(*after: str) -> dict[str, Any]:
+    """Levels 1, 2 and 3, each `after` the previous one (a minute unless given)."""
+    delays = after or ("1m",) * len(LEVEL_PATHS)
+    levels = [{"targets": [f"oncall-{level}"], "after": delay} for level, delay in enumerate(delays, start=1)]
+    return {"levels": {"critical": levels}}
 
 
 def pollers(cloud: LocalCloud, prefix: str) -> list[Any]:
@@ -154,6 +160,10 @@ def state_transitions(stepfunctions: Any, cloud: LocalCloud, name: str) -> int:
 def wait_for_status(stepfunctions: Any, cloud: LocalCloud, name: str, expected: str) -> None:
     deadline = time.monotonic() + PAGE_TIMEOUT_S
     while (status := execution_status(stepfunctions, cloud, name)) != expected:
+        if status == "FAILED":  # say why, from the end of its history
+            arn = execution_arn(state_machine_arn(cloud), name)
+            events = stepfunctions.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            pytest.fail(f"execution {name} failed: {json.dumps(events[-4:], default=str)[:3000]}")
         assert time.monotonic() < deadline, f"execution {name} is {status}, not {expected}"
         time.sleep(0.1)
 
@@ -199,7 +209,8 @@ def test_an_unacknowledged_critical_alert_pages_levels_one_two_and_three_in_orde
 def test_acknowledging_after_level_one_stops_the_escalation_before_level_two(
     cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
 ) -> None:
-    assert api.put("/v1/escalation-policy", json=three_levels()).status_code == 200
+    # Given level 2 due three minutes after level 1 (6 s scaled: the acknowledgement comes well before)
+    assert api.put("/v1/escalation-policy", json=three_levels("1m", "3m", "1m")).status_code == 200
     before = len(channels_server.requests)
     alert_id = raise_critical(api, cloud, "payments-slow")
     run_notifiers_until(cloud, lambda: len(pages_at(channels_server, before)) >= 1)
@@ -209,18 +220,21 @@ def test_acknowledging_after_level_one_stops_the_escalation_before_level_two(
     # Then the execution is stopped, and level 2's time passes without a page
     record = escalation(api, alert_id)
     wait_for_status(stepfunctions, cloud, record["execution"], "ABORTED")
-    time.sleep(3 * 60 / TIME_FACTOR)
+    time.sleep(4 * 60 / TIME_FACTOR)
     drain(cloud, "notifier-slack")
     assert pages_at(channels_server, before) == ["/level-1"]
     record = escalation(api, alert_id)
     assert (record["state"], record["current_level"], record["ended_by"]) == ("acknowledged", 1, "ana")
+    # Stopped while waiting for level 2: 1 + 8 for the page + 2 (TakeNextStep, WaitUntilDue)
+    assert state_transitions(stepfunctions, cloud, record["execution"]) == 11
     assert record["next_escalation_at"] is None
 
 
 def test_resolving_stops_the_escalation(
     cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
 ) -> None:
-    assert api.put("/v1/escalation-policy", json=three_levels()).status_code == 200
+    # Given level 1 due three minutes after the alert fires (6 s scaled: the resolution comes well before)
+    assert api.put("/v1/escalation-policy", json=three_levels("3m", "1m", "1m")).status_code == 200
     before = len(channels_server.requests)
     alert_id = raise_critical(api, cloud, "search-errors")
     # When it is resolved before anyone was paged
@@ -228,11 +242,12 @@ def test_resolving_stops_the_escalation(
     assert drain(cloud, "escalator") >= 1
     record = escalation(api, alert_id)
     wait_for_status(stepfunctions, cloud, record["execution"], "ABORTED")
-    time.sleep(2 * 60 / TIME_FACTOR)
+    time.sleep(4 * 60 / TIME_FACTOR)
     drain(cloud, "notifier-slack")
     # Then nobody was paged
     assert pages_at(channels_server, before) == []
     assert escalation(api, alert_id)["state"] == "resolved"
+    assert state_transitions(stepfunctions, cloud, record["execution"]) == 3  # MoreSteps, TakeNextStep, Wait
 
 
 def sqs_event(body: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ resolved.
 The escalator plans the schedule (the tenant's levels, business hours and channels) and hands it over as the
 execution input (vigil_core/adapters/stepfunctions_escalations.py documents its paths). The state machine uses
 service integrations only: for each planned page it waits until the page is due, reads the alert (GetItem),
-pages if the same occurrence still fires (SNS Publish with kind=escalation and the channel types the notifiers'
+pages if the alert is still in the same firing (SNS Publish with kind=escalation and the channel types the notifiers'
 queues filter on), and records the page on the alert's escalation record (a conditional UpdateItem). After the
 last page it records "unacknowledged". Every task retries AWS's transient errors and catches the rest.
 """
@@ -64,14 +64,14 @@ class EscalationDefinition(Construct):
             table=table,
             key=_key("$.record_key"),
             update_expression="SET #state = :failed, #error = :error, ended_at = :at",
-            condition_expression="#state = :running AND occurrence = :occurrence",
+            condition_expression="#state = :running AND firing = :firing",
             expression_attribute_names={"#state": "state", "#error": "error"},
             expression_attribute_values={
                 ":failed": tasks.DynamoAttributeValue.from_string("failed"),
                 ":error": _string("$.error.Error"),
                 ":at": _string("$$.State.EnteredTime"),
                 ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":occurrence": _number("$.occurrence"),
+                ":firing": _number("$.firing"),
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -84,13 +84,13 @@ class EscalationDefinition(Construct):
             table=table,
             key=_key("$.record_key"),
             update_expression="SET #state = :ended, ended_at = :at",
-            condition_expression="#state = :running AND occurrence = :occurrence",
+            condition_expression="#state = :running AND firing = :firing",
             expression_attribute_names={"#state": "state"},
             expression_attribute_values={
                 ":ended": _string("$.ended"),
                 ":at": _string("$$.State.EnteredTime"),
                 ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":occurrence": _number("$.occurrence"),
+                ":firing": _number("$.firing"),
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -124,7 +124,7 @@ class EscalationDefinition(Construct):
             consistent_read=True,
             projection_expression=[
                 tasks.DynamoProjectionExpression().with_attribute("#status"),
-                tasks.DynamoProjectionExpression().with_attribute("occurrences"),
+                tasks.DynamoProjectionExpression().with_attribute("firings"),
             ],
             expression_attribute_names={"#status": "status"},
             result_path="$.alert",
@@ -155,7 +155,7 @@ class EscalationDefinition(Construct):
             table=table,
             key=_key("$.record_key"),
             update_expression="SET next_step = :next, pages = list_append(pages, :page)",
-            condition_expression="#state = :running AND occurrence = :occurrence AND next_step = :step",
+            condition_expression="#state = :running AND firing = :firing AND next_step = :step",
             expression_attribute_names={"#state": "state"},
             expression_attribute_values={
                 ":next": _number("$.current.step.next_step"),
@@ -174,26 +174,26 @@ class EscalationDefinition(Construct):
                     ]
                 ),
                 ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":occurrence": _number("$.occurrence"),
+                ":firing": _number("$.firing"),
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-        # The record moved on without this execution (it ended, or a later occurrence took it over): stop here.
+        # The record moved on without this execution (it ended, or a later firing took it over): stop here.
         self._guard(record_page, ended=done, failed=record_failure)
         advance = sfn.Pass(self, "Advance", input_path="$.current.step.next", result_path="$.index")
-        occurrence_matches = sfn.Condition.and_(
-            sfn.Condition.is_present("$.alert.Item.occurrences.N"),
-            sfn.Condition.string_equals_json_path("$.alert.Item.occurrences.N", "$.occurrence"),
+        firing_matches = sfn.Condition.and_(
+            sfn.Condition.is_present("$.alert.Item.firings.N"),
+            sfn.Condition.string_equals_json_path("$.alert.Item.firings.N", "$.firing"),
         )
         still_firing = (
             sfn.Choice(self, "StillFiring")
             .when(
-                sfn.Condition.and_(occurrence_matches, sfn.Condition.string_equals("$.alert.Item.status.S", "firing")),
+                sfn.Condition.and_(firing_matches, sfn.Condition.string_equals("$.alert.Item.status.S", "firing")),
                 page,
             )
             .when(
                 sfn.Condition.and_(
-                    occurrence_matches, sfn.Condition.string_equals("$.alert.Item.status.S", "acknowledged")
+                    firing_matches, sfn.Condition.string_equals("$.alert.Item.status.S", "acknowledged")
                 ),
                 ended("acknowledged"),
             )

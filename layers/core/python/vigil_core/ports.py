@@ -364,16 +364,16 @@ class EscalationStore(Protocol):
     it ended into the same record."""
 
     def begin(self, escalation: Escalation) -> Literal["created", "exists", "superseded"]:
-        """Store a new escalation unless the alert's record is already for this occurrence ("exists", left as
-        it is) or a later one ("superseded"); an earlier occurrence's record is replaced."""
+        """Store a new escalation unless the alert's record is already for this firing ("exists", left as
+        it is) or a later one ("superseded"); an earlier firing's record is replaced."""
         ...
 
     def get(self, tenant_id: str, fingerprint: str) -> Escalation | None: ...
 
     def end(
-        self, tenant_id: str, fingerprint: str, occurrence: int, state: EscalationState, at: datetime, by: str | None
+        self, tenant_id: str, fingerprint: str, firing: int, state: EscalationState, at: datetime, by: str | None
     ) -> bool:
-        """Mark the occurrence's escalation ended, if it is still running. False if it was not."""
+        """Mark the firing's escalation ended, if it is still running. False if it was not."""
         ...
 
 

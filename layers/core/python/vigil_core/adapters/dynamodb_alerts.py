@@ -2,7 +2,7 @@
 
 T#<tenant> / A#<fingerprint>    one alert per fingerprint: the model as JSON in `data`, and beside it
                                 version     what every save is conditioned on
-                                status, severity, occurrences
+                                status, severity, firings
                                 changed     <changed_at>#<fingerprint>, sort key of "by-state" and "recent"
                                 state_pk    T#<tenant>#<status>, partition of "by-state"
                                 group_pk    T#<tenant>#G#<group key>, partition of "by-group" (absent without one)
@@ -133,7 +133,7 @@ def alert_item(alert: Alert) -> Item:
         "version": _n(alert.version),
         "status": _s(alert.status.value),
         "severity": _s(alert.severity.value),
-        "occurrences": _n(alert.occurrences),  # the escalation state machine checks which occurrence fires
+        "firings": _n(alert.firings),  # the escalation state machine checks which firing it pages for
         "changed": _s(changed_sort_key(alert)),
         "state_pk": _s(state_partition(alert.tenant_id, alert.status)),
     }

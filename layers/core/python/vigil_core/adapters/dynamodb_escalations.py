@@ -3,7 +3,7 @@
 What is fixed when it starts (the schedule, severity, execution name) is JSON in `data`. What changes is kept in
 attributes of its own, because the escalation state machine updates them with DynamoDB expressions:
 
-    occurrence  N   which firing of the alert this escalation is for
+    firing  N   which firing of the alert this escalation is for
     state       S   running | acknowledged | resolved | unacknowledged | failed
     next_step   N   the schedule's next page (every update of a page is conditioned on it)
     pages       L   one map per page sent: step, level, round (N), at, channels (S, a JSON list of channel ids)
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 Item = dict[str, Any]
 ESCALATION_TTL = timedelta(days=90)
-_STATIC_FIELDS = {"tenant_id", "fingerprint", "occurrence", "severity", "execution_name", "started_at", "schedule"}
+_STATIC_FIELDS = {"tenant_id", "fingerprint", "firing", "severity", "execution_name", "started_at", "schedule"}
 
 
 def escalation_sort_key(fingerprint: str) -> str:
@@ -44,7 +44,7 @@ def escalation_item(escalation: Escalation) -> Item:
     return {
         **escalation_key(escalation.tenant_id, escalation.fingerprint),
         "data": {"S": escalation.model_dump_json(include=_STATIC_FIELDS)},
-        "occurrence": {"N": str(escalation.occurrence)},
+        "firing": {"N": str(escalation.firing)},
         "state": {"S": escalation.state},
         "next_step": {"N": str(escalation.next_step)},
         "pages": {"L": []},
@@ -91,8 +91,8 @@ class DynamoDbEscalationStore:
                 self.client.put_item(
                     TableName=self.table_name,
                     Item=escalation_item(escalation),
-                    ConditionExpression="attribute_not_exists(pk) OR occurrence < :occurrence",
-                    ExpressionAttributeValues={":occurrence": {"N": str(escalation.occurrence)}},
+                    ConditionExpression="attribute_not_exists(pk) OR firing < :firing",
+                    ExpressionAttributeValues={":firing": {"N": str(escalation.firing)}},
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as exc:
@@ -100,7 +100,7 @@ class DynamoDbEscalationStore:
                     raise
                 response: dict[str, Any] = dict(exc.response)
                 stored: Item = response.get("Item") or {}
-                later = int(stored.get("occurrence", {}).get("N", "0")) > escalation.occurrence
+                later = int(stored.get("firing", {}).get("N", "0")) > escalation.firing
                 return "superseded" if later else "exists"
         return "created"
 
@@ -112,13 +112,13 @@ class DynamoDbEscalationStore:
         return None if item is None else escalation_from(item)
 
     def end(
-        self, tenant_id: str, fingerprint: str, occurrence: int, state: EscalationState, at: datetime, by: str | None
+        self, tenant_id: str, fingerprint: str, firing: int, state: EscalationState, at: datetime, by: str | None
     ) -> bool:
         values: Item = {
             ":state": {"S": state},
             ":at": {"S": sortable_time(at)},
             ":running": {"S": "running"},
-            ":occurrence": {"N": str(occurrence)},
+            ":firing": {"N": str(firing)},
         }
         update = "SET #state = :state, ended_at = :at"
         if by:
@@ -130,7 +130,7 @@ class DynamoDbEscalationStore:
                     TableName=self.table_name,
                     Key=escalation_key(tenant_id, fingerprint),
                     UpdateExpression=update,
-                    ConditionExpression="#state = :running AND occurrence = :occurrence",
+                    ConditionExpression="#state = :running AND firing = :firing",
                     ExpressionAttributeNames={"#state": "state"},
                     ExpressionAttributeValues=values,
                 )

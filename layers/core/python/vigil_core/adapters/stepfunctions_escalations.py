@@ -5,7 +5,8 @@ The execution input is the contract between the two; the state machine reads the
     alert_key.pk / alert_key.sk       the alert's item, read before every page
     record_key.pk / record_key.sk     the escalation record, updated after every page
     tenant_id, fingerprint, severity  the page's message attributes
-    occurrence                        the alert occurrence, a string as DynamoDB returns numbers
+    firing                            which firing of the alert (Alert.firings), a string as DynamoDB returns
+                                      numbers
     index, count                      the loop over `steps`
     steps[i].wait_until               when to page (an ISO 8601 UTC time)
     steps[i].step, .level, .round     strings, written to the record as numbers
@@ -60,7 +61,7 @@ def execution_input(escalation: Escalation, orders: Sequence[PageOrder]) -> dict
         "tenant_id": escalation.tenant_id,
         "fingerprint": escalation.fingerprint,
         "severity": escalation.severity.value,
-        "occurrence": str(escalation.occurrence),
+        "firing": str(escalation.firing),
         "alert_key": _plain_key(alert_key(escalation.tenant_id, escalation.fingerprint)),
         "record_key": _plain_key(escalation_key(escalation.tenant_id, escalation.fingerprint)),
         "index": 0,

@@ -251,6 +251,7 @@ def _start_firing(alert: Alert | None, now: datetime) -> tuple[TransitionKind, d
         **_NOT_ACKNOWLEDGED,
         **_NOT_RESOLVED,
         "occurrences": (alert.occurrences if alert is not None else 0) + 1,
+        "firings": (alert.firings if alert is not None else 0) + 1,
     }
     if alert is not None and _in_cooldown(alert, now):
         return TransitionKind.REPEATED, {**fields, "flap_count": alert.flap_count + 1}

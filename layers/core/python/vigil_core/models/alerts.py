@@ -363,6 +363,9 @@ class Alert(BaseModel):
     last_seen: AwareDatetime  # the last evaluation that found it breaching (or the last custom report)
     last_evaluated_at: AwareDatetime | None = None
     occurrences: int = 0  # times it started firing, including repeats inside the cooldown
+    # Times it started firing (new occurrences and flaps), not counting an app reporting it again while open:
+    # which firing an escalation belongs to.
+    firings: int = 0
     flap_count: int = 0
     acknowledged_by: str | None = None
     acknowledged_at: AwareDatetime | None = None

@@ -186,13 +186,13 @@ class PageSent(BaseModel):
 
 
 class Escalation(BaseModel):
-    """One alert occurrence's escalation: its schedule, the pages sent so far and how it ended."""
+    """One alert firing's escalation: its schedule, the pages sent so far and how it ended."""
 
     model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     fingerprint: str
-    occurrence: int
+    firing: int  # which firing of the alert (Alert.firings) this escalation is for
     severity: Severity
     execution_name: str
     started_at: AwareDatetime  # when the alert started firing: the schedule counts from here
@@ -219,7 +219,7 @@ class Escalation(BaseModel):
         upcoming = self.next_due
         return {
             "alert_id": self.fingerprint,
-            "occurrence": self.occurrence,
+            "firing": self.firing,
             "severity": self.severity.value,
             "state": self.state,
             "current_level": self.current_level,
@@ -237,9 +237,9 @@ class Escalation(BaseModel):
         }
 
 
-def execution_name(fingerprint: str, occurrence: int) -> str:
-    """The same alert occurrence always names the same execution, so starting it twice is harmless."""
-    return f"{fingerprint}-{occurrence}"
+def execution_name(fingerprint: str, firing: int) -> str:
+    """The same alert firing always names the same execution, so starting it twice is harmless."""
+    return f"{fingerprint}-{firing}"
 
 
 class EscalationPage(BaseModel):
@@ -251,7 +251,7 @@ class EscalationPage(BaseModel):
     page_id: str  # execution name:step, unique per page
     tenant_id: str
     fingerprint: str
-    occurrence: int
+    firing: int
     severity: Severity
     level: int
     round: int

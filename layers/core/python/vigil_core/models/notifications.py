@@ -215,9 +215,16 @@ class NotificationPolicy(BaseModel):
 
     def targets(self, severity: Severity, status: str, channel_type: ChannelType | None = None) -> list[Target]:
         """The channels a notification of this severity and status goes to (of one type if given), each with the
-        shortest delay a step gives it."""
-        if status == "resolved" and not self.send_resolved:
-            return []
+        shortest delay a step gives it. A resolution may go to every channel at once: whoever was told the alert
+        fired, by a route or an escalation page, hears it resolved (the notifier sends only to those)."""
+        if status == "resolved":
+            if not self.send_resolved:
+                return []
+            return [
+                Target(channel=channel, delay=0)
+                for channel in self.channels
+                if channel_type is None or channel.type is channel_type
+            ]
         delays: dict[str, int] = {}
         for step in self.routes.get(severity, ()):
             for channel in self.channels:

@@ -63,9 +63,10 @@ class Escalator:
 
     def start(self, transition: AlertTransition) -> EscalationResult:
         tenant_id, fingerprint = transition.tenant_id, transition.fingerprint
+        firing = firing_of(transition)
         alert = self.alerts.get(tenant_id, fingerprint)
-        if alert is None or alert.status is not AlertStatus.FIRING or alert.occurrences != transition.occurrence:
-            return EscalationResult("ignored", "the alert no longer fires with this occurrence")
+        if alert is None or alert.status is not AlertStatus.FIRING or alert.firings != firing:
+            return EscalationResult("ignored", "the alert was acknowledged, resolved or fired again since")
         policy = self.policies.get_escalation_policy(tenant_id) or EscalationPolicy()
         channels = self.policies.get_notification_policy(tenant_id) or NotificationPolicy()
         steps = policy.plan(transition.severity, transition.at)
@@ -85,29 +86,27 @@ class Escalator:
         escalation = Escalation(
             tenant_id=tenant_id,
             fingerprint=fingerprint,
-            occurrence=transition.occurrence,
+            firing=firing,
             severity=transition.severity,
-            execution_name=execution_name(fingerprint, transition.occurrence),
+            execution_name=execution_name(fingerprint, firing),
             started_at=transition.at,
             schedule=schedule,
         )
         if self.escalations.begin(escalation) == "superseded":
-            return EscalationResult("ignored", "a later occurrence is already escalating")
+            return EscalationResult("ignored", "a later firing is already escalating")
         orders = [self._order(escalation, page, transition, channels) for page in schedule]
         return EscalationResult(self.executions.start(escalation, orders))
 
     def stop(self, transition: AlertTransition) -> EscalationResult:
         record = self.escalations.get(transition.tenant_id, transition.fingerprint)
-        if record is None or record.occurrence != transition.occurrence or record.state != "running":
-            return EscalationResult("ignored", "no escalation of this occurrence is running")
+        if record is None or record.firing != firing_of(transition) or record.state != "running":
+            return EscalationResult("ignored", "no escalation of this firing is running")
         state: Literal["acknowledged", "resolved"] = (
             "acknowledged" if transition.status is AlertStatus.ACKNOWLEDGED else "resolved"
         )
         by_field = "acknowledged_by" if state == "acknowledged" else "resolved_by"
         by = transition.alert.get(by_field)
-        self.escalations.end(
-            transition.tenant_id, transition.fingerprint, transition.occurrence, state, transition.at, by
-        )
+        self.escalations.end(transition.tenant_id, transition.fingerprint, record.firing, state, transition.at, by)
         self.executions.stop(record.execution_name, f"alert {state}")
         return EscalationResult("stopped", state)
 
@@ -122,7 +121,7 @@ class Escalator:
                 page_id=f"{escalation.execution_name}:{page.step}",
                 tenant_id=escalation.tenant_id,
                 fingerprint=escalation.fingerprint,
-                occurrence=escalation.occurrence,
+                firing=escalation.firing,
                 severity=escalation.severity,
                 level=page.level,
                 round=page.round,
@@ -136,6 +135,11 @@ class Escalator:
         if self.time_factor == 1:
             return due_at  # production: the planned time itself
         return self.clock() + (due_at - started_at) / self.time_factor
+
+
+def firing_of(transition: AlertTransition) -> int:
+    """Which firing of the alert a transition belongs to (an app reporting an open alert again is the same one)."""
+    return int(transition.alert.get("firings", 0))
 
 
 def escalation_of(escalations: EscalationStore, tenant_id: str, alert_id: str) -> Escalation:

@@ -130,8 +130,6 @@ class Notifier:
             self._page(message, policy, now, report)
             return report
         targets = policy.targets(message.severity, message.status, self.channel_type)
-        if message.status == "resolved":
-            targets = [Target(channel=target.channel, delay=0) for target in targets]  # news that is over
         # A delay counts from the notification's time, but never waits longer than itself (clocks may differ).
         since = min(message.at, now)
         waiting = [target for target in targets if since + timedelta(seconds=target.delay) > now]
@@ -213,7 +211,7 @@ class Notifier:
         fires unacknowledged (the state machine checked just before publishing; this closes the gap)."""
         channels = [c for c in policy.channels if c.id in page.channels and c.type is self.channel_type]
         alert = self.alerts.get(page.tenant_id, page.fingerprint)
-        if alert is None or alert.status is not AlertStatus.FIRING or alert.occurrences != page.occurrence:
+        if alert is None or alert.status is not AlertStatus.FIRING or alert.firings != page.firing:
             report.skipped += len(channels) or 1
             return
         single = GroupNotification(
@@ -252,8 +250,8 @@ class Notifier:
             resolved=(),
             at=transition.at,
         )
-        for target in policy.targets(transition.severity, "firing", ChannelType.PAGERDUTY):
-            channel = target.channel
+        # Every PagerDuty channel told it fired, by a route or an escalation page.
+        for channel in (c for c in policy.channels if c.type is ChannelType.PAGERDUTY):
             told = self.deliveries.told(transition.tenant_id, [transition.fingerprint], channel.id)
             if told.get(transition.fingerprint) != "firing":
                 report.skipped += 1  # PagerDuty never heard of it: nothing to acknowledge there
