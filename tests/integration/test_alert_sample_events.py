@@ -1,6 +1,7 @@
 """The alerting sample events in events/ run through the deployed functions, as `vigil local invoke FUNCTION
 events/NAME.json` runs them on a running local cloud: a rule and a custom alert over the API, the alert list,
-an evaluation requested by ingest, the minute's scheduled evaluation, and a notification for Slack.
+an evaluation requested by ingest, the minute's scheduled evaluation, a notification for Slack, and an alert's
+firing transition for the escalator.
 
 The `backend` fixture decides where the stack runs: the embedded moto here."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ from tests.support import ROOT, load_event
 from vigil_cli.bootstrap import create_demo_tenant, enable_demo_channel
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
+from vigil_core.adapters.dynamodb_escalations import DynamoDbEscalationStore
+from vigil_core.models.alerts import Severity
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +86,22 @@ def test_the_notifier_sample_sends_its_notification_to_the_tenants_slack_channel
         assert first == second == {"batchItemFailures": []}
         [request] = slack.requests
         assert json.loads(request.body)["text"].startswith("[FIRING] Payment provider timeouts (critical, demo)")
+
+
+def test_the_escalator_sample_starts_the_sample_alerts_escalation_once(cloud: LocalCloud) -> None:
+    # Given the sample custom alert (an error) firing
+    raised = cloud.functions.invoke("alerts", load_event("alerts_post_alert"))
+    alert_id = body_of(raised)["id"]
+    # When the escalator sample (the alert's firing transition) is invoked twice (SQS may deliver it again)
+    first = cloud.functions.invoke("escalator", load_event("escalator_alert_firing"))
+    second = cloud.functions.invoke("escalator", load_event("escalator_alert_firing"))
+    # Then both succeed, and the alert has one escalation on the default policy for errors: SMS and email five
+    # minutes after it fired
+    assert first == second == {"batchItemFailures": []}
+    store = DynamoDbEscalationStore(cloud.functions.get("escalator").environment["ALERTS_TABLE_NAME"])
+    record = store.get("demo", alert_id)
+    assert record is not None
+    assert (record.execution_name, record.severity) == (f"{alert_id}-1", Severity.ERROR)
+    assert [(page.level, page.due_at, page.targets) for page in record.schedule] == [
+        (1, datetime(2026, 11, 22, 18, 5, tzinfo=UTC), ("sms", "email"))
+    ]
