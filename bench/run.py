@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import alerting, cold_import, dynamodb_writes, ingest_cpu, notifications, peak_rss, probe_run
+from bench import alerting, cold_import, dynamodb_writes, escalation, ingest_cpu, notifications, peak_rss, probe_run
 from bench.common import REPO_ROOT, BenchmarkResult
 
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
@@ -49,6 +49,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
             "probe_run": lambda: probe_run.run(rounds=2, rss_repetitions=1, breakdown_rounds=1, with_moto=probe_moto),
             "alerting": lambda: alerting.run(rounds=5, tenants=10),
             "notifications": lambda: notifications.run(rounds=5, batches=4, run_messages=100),
+            "escalation": lambda: escalation.run(rounds=5, page_rounds=5, repetitions=1),
         }
     return {
         "ingest_cpu": ingest_cpu.run,
@@ -58,6 +59,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
         "probe_run": lambda: probe_run.run(with_moto=probe_moto),
         "alerting": alerting.run,
         "notifications": notifications.run,
+        "escalation": escalation.run,
     }
 
 

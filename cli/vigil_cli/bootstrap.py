@@ -77,11 +77,13 @@ def enable_demo_channel(cloud: LocalCloud, webhook_url: str, tenant_id: str = DE
 
     The URL goes into the Secrets Manager secret the channel names (created, or given a new value: the port
     may differ from a kept backend's last run). The tenant gets a notification policy with that one Slack
-    channel and the default routes, unless it already has a policy (a kept backend's policy is the user's).
+    channel and the default routes, and an escalation policy with the default levels paging that channel, unless
+    it already has them (a kept backend's policies are the user's).
     Returns whether the tenant's policy has a Slack channel reading that secret.
     """
     from vigil_core.adapters.aws import secretsmanager_client
     from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
+    from vigil_core.models.escalation import EscalationPolicy
     from vigil_core.models.notifications import Channel, ChannelType, NotificationPolicy
 
     secrets = secretsmanager_client()
@@ -100,4 +102,11 @@ def enable_demo_channel(cloud: LocalCloud, webhook_url: str, tenant_id: str = DE
     if policy is None:
         policy = NotificationPolicy(channels=(Channel(id=DEMO_CHANNEL_ID, type=ChannelType.SLACK, secret=reference),))
         rules.put_notification_policy(tenant_id, policy)
+        if rules.get_escalation_policy(tenant_id) is None:
+            # The default levels page PagerDuty and SMS, which the demo has not: escalate to the channel instead.
+            levels = {
+                severity: tuple(level.model_copy(update={"targets": (DEMO_CHANNEL_ID,)}) for level in default)
+                for severity, default in EscalationPolicy().levels.items()
+            }
+            rules.put_escalation_policy(tenant_id, EscalationPolicy(levels=levels))
     return any(channel.type is ChannelType.SLACK and channel.secret == reference for channel in policy.channels)

@@ -24,8 +24,13 @@ from tests.support import ROOT
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
+from vigil_core.adapters.dynamodb_alert_rules import DynamoDbAlertRuleRepository
+from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.adapters.stepfunctions_escalations import execution_arn
 from vigil_core.models.alerts import AlertStatus, AlertTransition, Severity, TransitionKind
+from vigil_core.models.escalation import EscalationPolicy
+from vigil_core.models.tenants import SlaTier
+from vigil_core.services.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +38,11 @@ REGION = "us-east-1"
 TIME_FACTOR = 30
 LEVEL_PATHS = ("/level-1", "/level-2", "/level-3")
 PAGE_TIMEOUT_S = 30
+CODE_TENANT = "initech"
+# Level 3's channel first, then level 1's: an order no stored policy in this module pages in.
+CODE_POLICY: dict[str, Any] = {
+    "levels": {"critical": [{"targets": ["oncall-3"], "after": "1m"}, {"targets": ["oncall-1"], "after": "1m"}]}
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +63,15 @@ def backend() -> dict[str, Any]:
 def cloud(tmp_path_factory: pytest.TempPathFactory, backend: dict[str, Any]) -> Iterator[LocalCloud]:
     state_dir = tmp_path_factory.mktemp("escalation-cloud")
     probes = synth_context(ROOT)["vigil:probes"] | {"canaryUrl": ""}
-    context = {"vigil:probes": probes, "vigil:monitorsFile": "", "vigil:alertRulesFile": ""}
+    # Escalation policies as code: initech's (a tenant only test_a_policy_deployed_as_code_* uses).
+    policies_file = state_dir / "escalation-policies.yaml"
+    policies_file.write_text(json.dumps({"policies": [{"tenant": CODE_TENANT, **CODE_POLICY}]}))
+    context = {
+        "vigil:probes": probes,
+        "vigil:monitorsFile": "",
+        "vigil:alertRulesFile": "",
+        "vigil:escalationPoliciesFile": str(policies_file),
+    }
     template = synthesize(state_dir / "cdk.out", repo_root=ROOT, context=context)
     with LocalCloud(
         template,
@@ -85,14 +103,19 @@ def api(cloud: LocalCloud, channels_server: ControllableHttpServer) -> Iterator[
         except secrets.exceptions.ResourceExistsException:  # a LocalStack kept from an earlier run
             secrets.put_secret_value(SecretId=name, SecretString=url)
     with httpx.Client(base_url=cloud.api_url, timeout=30, headers={"x-api-key": key}) as client:
-        channels = [
-            {"id": f"oncall-{level}", "type": "slack", "secret": f"secretsmanager:vigil/notify/escalation-{level}"}
-            for level in range(1, len(LEVEL_PATHS) + 1)
-        ]
         # Given channels that only escalation pages reach (no route sends group notifications to them)
-        response = client.put("/v1/notification-policy", json={"channels": channels, "routes": {}})
+        response = client.put("/v1/notification-policy", json=escalation_channels())
         assert response.status_code == 200, response.text
         yield client
+
+
+def escalation_channels() -> dict[str, Any]:
+    """oncall-1, -2 and -3: Slack stand-ins at LEVEL_PATHS, reached by escalation pages only."""
+    channels = [
+        {"id": f"oncall-{level}", "type": "slack", "secret": f"secretsmanager:vigil/notify/escalation-{level}"}
+        for level in range(1, len(LEVEL_PATHS) + 1)
+    ]
+    return {"channels": channels, "routes": {}}
 
 
 def three_levels(*after: str) -> dict[str, Any]:
@@ -183,7 +206,7 @@ def test_an_unacknowledged_critical_alert_pages_levels_one_two_and_three_in_orde
     elapsed = time.monotonic() - started
     # Then levels 1, 2 and 3 were paged once each, in that order, at the scaled times
     assert pages_at(channels_server, before) == list(LEVEL_PATHS)
-    assert elapsed >= 2 * 60 / TIME_FACTOR  # level 3 is due 3 minutes in, 6 s scaled (moto waits whole seconds)
+    assert elapsed >= 3 * 60 / TIME_FACTOR  # level 3 is due 3 minutes in: 6 s scaled, and not a moment before
     [attachment] = json.loads(channels_server.requests[-1].body)["attachments"]
     assert {"title": "Escalation", "value": "level 3", "short": True} in attachment["fields"]
     # And the record shows each page, and that nobody acknowledged
@@ -320,3 +343,33 @@ def test_business_hours_on_a_fixed_clock_wait_for_the_opening_and_skip_after_hou
     names = [execution["name"] for execution in executions]
     assert names.count(record["execution"]) == 1
     assert escalation(api, alert["id"])["state"] == "unacknowledged"
+
+
+def test_a_policy_deployed_as_code_pages_its_levels_instead_of_the_tenants_stored_one(
+    cloud: LocalCloud, api: httpx.Client, channels_server: ControllableHttpServer, stepfunctions: Any
+) -> None:
+    # Given initech, whose policy the stack's escalation-policies file defines (level 3's channel, then level 1's),
+    # with the same channels as the demo tenant
+    config_table = cloud.functions.get("alerts").environment["CONFIG_TABLE_NAME"]
+    _, key = create_tenant(
+        DynamoDBTenantDirectory(config_table), CODE_TENANT, "Initech", SlaTier.BASIC, datetime.now(UTC)
+    )
+    initech = {"x-api-key": key.plaintext}
+    assert api.put("/v1/notification-policy", headers=initech, json=escalation_channels()).status_code == 200
+    # And a policy stored for initech before the file claimed it (levels 1, 2 and 3), which the API now refuses
+    DynamoDbAlertRuleRepository(config_table).put_escalation_policy(
+        CODE_TENANT, EscalationPolicy.model_validate(three_levels())
+    )
+    assert api.put("/v1/escalation-policy", headers=initech, json=three_levels()).status_code == 409
+    before = len(channels_server.requests)
+    # When a critical alert of initech's fires and nobody acknowledges it
+    raised = api.post("/v1/alerts", headers=initech, json={"name": "tps-reports", "severity": "critical"})
+    assert raised.status_code == 201, raised.text
+    assert drain(cloud, "escalator") >= 1
+    run_notifiers_until(cloud, lambda: len(pages_at(channels_server, before)) >= 2)
+    # Then the file's levels were planned and paged, in its order, and not the stored policy's
+    record = api.get(f"/v1/alerts/{raised.json()['id']}/escalation", headers=initech).json()
+    assert [(page["level"], page["targets"]) for page in record["schedule"]] == [(1, ["oncall-3"]), (2, ["oncall-1"])]
+    wait_for_status(stepfunctions, cloud, record["execution"], "SUCCEEDED")
+    drain(cloud, "notifier-slack")
+    assert pages_at(channels_server, before) == ["/level-3", "/level-1"]

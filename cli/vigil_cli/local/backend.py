@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil_cli.local.errors import BackendError
@@ -78,6 +80,44 @@ def serialize_moto_dynamodb() -> None:
         _moto_dynamodb_serialized = True
 
 
+_moto_waits_patched = False
+
+
+def _aware_time(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def step_functions_waits_until_utc() -> None:
+    """Make moto's Wait states wait until their timestamp, in UTC, to the second (idempotent, process-wide).
+
+    moto 5.2.5 compares a Wait's ISO 8601 UTC timestamp with the machine's local time (a naive now()), so off
+    UTC a wait lasts hours too long or not at all; and it drops the fraction and truncates what is left, so a
+    wait ends up to two seconds early. Waits are computed here from the timestamp as written, against UTC, and
+    rounded up: a page is never sent before it is due.
+    """
+    global _moto_waits_patched  # noqa: PLW0603 - the patch is process-wide, like moto's backends
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+    with _patch_lock:
+        if _moto_waits_patched:
+            return
+        truncating = Timestamp._get_wait_seconds
+
+        def wait_seconds(self: Timestamp, env: Any) -> int:
+            self.string.eval(env=env)
+            due = _aware_time(env.stack.pop())
+            if due is None:
+                return int(truncating(self, env))  # evaluates it again and reports the bad timestamp as AWS does
+            return max(0, math.ceil((due - datetime.now(UTC)).total_seconds()))
+
+        Timestamp._get_wait_seconds = wait_seconds  # type: ignore[method-assign]  # the patch itself
+        _moto_waits_patched = True
+
+
 def _knock(host: str, port: int) -> None:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
         pass
@@ -101,6 +141,7 @@ class EmbeddedMoto:
         # verbose=False only silences the banner; werkzeug still logs every request to stderr.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         serialize_moto_dynamodb()
+        step_functions_waits_until_utc()
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         try:
             server.start()

@@ -353,11 +353,18 @@ def _notification_lines(state: dict[str, Any], demo_channel_used: bool | None) -
             "run)\nhas no Slack channel reading secret vigil/notify/demo-slack. An alert's delivery log is its "
             "`notifications`:"
         )
-    return [
+    lines = [
         heading,
         f'  curl -sS "{url}/v1/alerts/<id>" -H "x-api-key: {key}"',
         f'  curl -sS "{url}/v1/notification-policy" -H "x-api-key: {key}"',
     ]
+    if demo_channel_used:
+        lines += [
+            "A critical alert nobody acknowledges escalates to the channel after a minute "
+            "(`notification  [FIRING] ...`, level 1):",
+            f'  curl -sS "{url}/v1/alerts/<id>/escalation" -H "x-api-key: {key}"',
+        ]
+    return lines
 
 
 def _banner(cloud: LocalCloud, state: dict[str, Any], demo_channel_used: bool | None = None) -> str:

@@ -262,3 +262,20 @@ def test_a_critical_alert_reaches_the_demo_channel_once(
     _drain(cloud, "alert-evaluator")
     _drain(cloud, "notifier-slack")
     assert len(module_channel.messages) == before + 1
+
+
+def test_the_demo_tenant_escalates_to_the_demo_channel_on_the_default_schedule(api: httpx.Client) -> None:
+    # Given the demo tenant as `vigil local up` leaves it
+    # When its escalation policy is read
+    response = api.get("/v1/escalation-policy")
+    # Then its levels keep the default delays but page the demo channel (the demo has no PagerDuty or SMS)
+    assert response.status_code == 200, response.text
+    levels = response.json()["levels"]
+    assert {
+        severity: [(level["targets"], level["after"]) for level in chain] for severity, chain in levels.items()
+    } == {
+        "critical": [([DEMO_CHANNEL_ID], 60)],
+        "error": [([DEMO_CHANNEL_ID], 300)],
+        "warning": [([DEMO_CHANNEL_ID], 900)],
+        "info": [],
+    }
