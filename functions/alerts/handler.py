@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -16,6 +17,7 @@ from vigil_core.adapters.alert_wiring import build_alert_desk
 from vigil_core.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
 from vigil_core.adapters.dynamodb_escalations import DynamoDbEscalationStore
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
+from vigil_core.adapters.escalation_wiring import load_code_escalation_policies
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.models.alerts import AlertRule
 from vigil_core.services.alert_api import AlertApi
@@ -47,7 +49,14 @@ def build_dependencies() -> AlertsApi:
     return AlertsApi(
         authenticator=Authenticator(DynamoDBTenantDirectory(settings.config_table_name)),
         alerts=AlertApi(desk),
-        rules=AlertRuleService(desk.rules, utc_now),
+        rules=AlertRuleService(
+            desk.rules,
+            utc_now,
+            # escalation-policies.json, when the stack ships it, is beside this file.
+            code_escalation_policies=load_code_escalation_policies(
+                settings.escalation_policies_file, Path(__file__).parent
+            ),
+        ),
         deliveries=DynamoDbDeliveryLog(settings.alerts_table_name),
         escalations=DynamoDbEscalationStore(settings.alerts_table_name),
     )
@@ -243,17 +252,19 @@ def put_notification_policy() -> Response[str]:
 @app.get("/v1/escalation-policy")
 @tracer.capture_method
 def get_escalation_policy() -> Response[str]:
+    """The policy in effect, and where it comes from: code (escalation-policies.yaml), api or default."""
     policy = dependencies.get().rules.escalation_policy(_caller().tenant_id)
     metrics.add_metric(name="EscalationPoliciesRead", unit=MetricUnit.Count, value=1)
-    return json_response(200, policy.model_dump(mode="json"))
+    return json_response(200, policy.to_public())
 
 
 @app.put("/v1/escalation-policy")
 @tracer.capture_method
 def put_escalation_policy() -> Response[str]:
+    """409 when escalation-policies.yaml defines the tenant's policy."""
     policy = dependencies.get().rules.put_escalation_policy(_caller().tenant_id, _body())
     metrics.add_metric(name="EscalationPoliciesSet", unit=MetricUnit.Count, value=1)
-    return json_response(200, policy.model_dump(mode="json"))
+    return json_response(200, policy.to_public())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -4,6 +4,7 @@ that fails (DynamoDB or Step Functions unavailable) fails alone and comes back, 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -32,7 +33,8 @@ _METRIC_NAMES = {
 
 
 def build_dependencies() -> Escalator:
-    return build_escalator(load_settings(EscalatorSettings))
+    # escalation-policies.json, when the stack ships it, is beside this file.
+    return build_escalator(load_settings(EscalatorSettings), Path(__file__).parent)
 
 
 dependencies = DependencySlot(build_dependencies)

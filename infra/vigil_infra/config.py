@@ -31,6 +31,7 @@ LOG_RETENTION_DAYS_KEY: Final = "vigil:logRetentionDays"
 DEPENDENCIES_LAYER_PATH_KEY: Final = "vigil:dependenciesLayerPath"
 MONITORS_FILE_KEY: Final = "vigil:monitorsFile"
 ALERT_RULES_FILE_KEY: Final = "vigil:alertRulesFile"
+ESCALATION_POLICIES_FILE_KEY: Final = "vigil:escalationPoliciesFile"
 PROBES_KEY: Final = "vigil:probes"
 NOTIFICATIONS_KEY: Final = "vigil:notifications"
 
@@ -42,6 +43,7 @@ CONTEXT_KEYS: Final = (
     DEPENDENCIES_LAYER_PATH_KEY,
     MONITORS_FILE_KEY,
     ALERT_RULES_FILE_KEY,
+    ESCALATION_POLICIES_FILE_KEY,
     PROBES_KEY,
     NOTIFICATIONS_KEY,
 )
@@ -168,6 +170,8 @@ class StackConfig(_FrozenModel):
     monitors_file: str = Field(alias=MONITORS_FILE_KEY)
     # Relative to the repository root; an empty string deploys no alert rules as code.
     alert_rules_file: str = Field(alias=ALERT_RULES_FILE_KEY)
+    # Relative to the repository root; an empty string deploys no escalation policies as code.
+    escalation_policies_file: str = Field(alias=ESCALATION_POLICIES_FILE_KEY)
     probes: ProbeOptions = Field(alias=PROBES_KEY)
     notifications: NotificationOptions = Field(alias=NOTIFICATIONS_KEY)
 

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.alerting import Alerting
-from vigil_infra.constructs.escalation import Escalation
+from vigil_infra.constructs.escalation import Escalation, load_escalation_policies_file
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
@@ -33,6 +33,12 @@ class VigilStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **stack_kwargs)
         self.config = config
+        # Validated once (a bad file fails the synth here) and shipped to both the alerts API and the escalator.
+        self.escalation_policies = (
+            load_escalation_policies_file(paths.root / config.escalation_policies_file)
+            if config.escalation_policies_file
+            else None
+        )
         self.storage = VigilStorage(self, "Storage", removal_policy=config.removal_policy)
         self.layers = VigilLayers(self, "Layers", paths=paths, removal_policy=config.removal_policy)
         self.ingest_api = IngestApi(
@@ -57,6 +63,7 @@ class VigilStack(Stack):
             paths=paths,
             api=self.ingest_api,
             probes=self.probes,
+            escalation_policies=self.escalation_policies,
         )
         self.notifications = Notifications(
             self,
@@ -75,6 +82,7 @@ class VigilStack(Stack):
             storage=self.storage,
             layers=self.layers,
             paths=paths,
+            escalation_policies=self.escalation_policies,
         )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function

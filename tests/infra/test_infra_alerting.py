@@ -272,6 +272,8 @@ def test_the_environment_names_the_alerting_resources_the_settings_read(
     literal = {key: value for key, value in variables.items() if key not in resources}
     if name == "evaluator":
         assert literal["ALERT_RULES_FILE"] == "alert-rules.json"
+    else:  # the alerts API shows escalation-policies.yaml's policies (test_infra_escalation_policies)
+        assert literal["ESCALATION_POLICIES_FILE"] == "escalation-policies.json"
     stand_ins = {variable: f"stand-in-{variable.lower()}-of-twenty-characters" for variable in resources}
     settings = load_settings(settings_model, {**literal, **stand_ins})
     assert settings.alerts_topic_arn == "stand-in-alerts_topic_arn-of-twenty-characters"

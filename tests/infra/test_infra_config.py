@@ -16,8 +16,12 @@ from aws_cdk import RemovalPolicy
 from tests.infra.synthesized import PROJECT_ROOT, make_fake_dependencies_layer
 from vigil_infra.application import build_app, read_cdk_json_context
 from vigil_infra.config import (
+    ALERT_RULES_FILE_KEY,
+    CONTEXT_KEYS,
     DEPENDENCIES_LAYER_PATH_KEY,
+    ESCALATION_POLICIES_FILE_KEY,
     METRICS_TTL_DAYS_KEY,
+    MONITORS_FILE_KEY,
     InvalidStackContextError,
     StackConfig,
 )
@@ -46,6 +50,12 @@ def test_cdk_json_defaults_are_a_valid_dev_config(cdk_json_context: dict[str, An
     assert config.log_retention_days == 30
     assert config.dependencies_layer_path == Path("build/layer-deps")
     assert config.removal_policy == RemovalPolicy.DESTROY
+    # And the files deployed as code are the repository root's
+    assert (config.monitors_file, config.alert_rules_file, config.escalation_policies_file) == (
+        "monitors.yaml",
+        "alert-rules.yaml",
+        "escalation-policies.yaml",
+    )
 
 
 def test_non_dev_stages_retain_their_data(cdk_json_context: dict[str, Any]) -> None:
@@ -78,6 +88,8 @@ def test_context_given_as_json_text_on_the_command_line_is_accepted(cdk_json_con
         ("vigil:apiThrottle", {"rateLimit": 0, "burstLimit": 200}, "vigil:apiThrottle.rateLimit"),
         ("vigil:logRetentionDays", 31, "vigil:logRetentionDays"),
         ("vigil:stage", "Prod Stage", "vigil:stage"),
+        (ESCALATION_POLICIES_FILE_KEY, 42, "vigil:escalationPoliciesFile"),
+        (ESCALATION_POLICIES_FILE_KEY, ["escalation-policies.yaml"], "vigil:escalationPoliciesFile"),
     ],
 )
 def test_bad_context_value_fails_naming_the_key(
@@ -96,6 +108,24 @@ def test_missing_context_key_is_an_error_not_a_silent_default(cdk_json_context: 
     # When parsing / Then it is reported as missing
     with pytest.raises(InvalidStackContextError, match=re.escape("context key 'vigil:stage': Field required")):
         _config_from(context)
+
+
+@pytest.mark.parametrize("key", CONTEXT_KEYS)
+def test_every_context_key_is_required(cdk_json_context: dict[str, Any], key: str) -> None:
+    # Given the cdk.json context without one of the keys the stack reads
+    assert key in cdk_json_context
+    context = {other: value for other, value in cdk_json_context.items() if other != key}
+    # When parsing / Then that key is reported as missing, by name
+    with pytest.raises(InvalidStackContextError, match=re.escape(f"context key '{key}': Field required")):
+        _config_from(context)
+
+
+@pytest.mark.parametrize("key", [MONITORS_FILE_KEY, ALERT_RULES_FILE_KEY, ESCALATION_POLICIES_FILE_KEY])
+def test_an_empty_file_setting_means_nothing_deployed_as_code(cdk_json_context: dict[str, Any], key: str) -> None:
+    # Given a file setting passed as `-c key=` (an empty string)
+    # When parsing / Then it is accepted as "no file", not as a missing key
+    config = _config_from({**cdk_json_context, key: ""})
+    assert config.model_dump(by_alias=True)[key] == ""
 
 
 def test_building_the_app_with_negative_ttl_fails_naming_the_key(tmp_path: Path) -> None:

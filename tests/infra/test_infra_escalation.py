@@ -28,7 +28,7 @@ from vigil_infra.constructs.escalation import Escalation
 pytestmark = pytest.mark.infra
 
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-ESCALATOR_VARIABLES = {"STATE_MACHINE_ARN", "ALERTS_TABLE_NAME", "CONFIG_TABLE_NAME"}
+ESCALATOR_VARIABLES = {"STATE_MACHINE_ARN", "ALERTS_TABLE_NAME", "CONFIG_TABLE_NAME", "ESCALATION_POLICIES_FILE"}
 # Written out rather than taken from the construct, so a change to it shows up here.
 ESCALATOR_FILTER_POLICY = {"kind": ["transition"], "state": ["firing", "acknowledged", "resolved"]}
 MAX_RECEIVES = 5
@@ -494,6 +494,8 @@ def test_the_escalator_environment_names_its_state_machine_and_tables_and_never_
     assert variables["STATE_MACHINE_ARN"] == {"Ref": vigil.logical_id(escalation.state_machine)}
     assert variables["ALERTS_TABLE_NAME"] == {"Ref": vigil.logical_id(storage.alerts_table)}
     assert variables["CONFIG_TABLE_NAME"] == {"Ref": vigil.logical_id(storage.config_table)}
+    # And it points at the escalation-policies.json shipped beside its handler
+    assert variables["ESCALATION_POLICIES_FILE"] == "escalation-policies.json"
     # When the settings load from it (a state machine ARN and table names stand in for the references)
     literal = {key: value for key, value in variables.items() if isinstance(value, str)}
     stand_ins = {
@@ -510,6 +512,7 @@ def test_the_escalator_environment_names_its_state_machine_and_tables_and_never_
         "stand-in-config-table",
     )
     assert settings.escalation_time_factor == 1.0
+    assert settings.escalation_policies_file == "escalation-policies.json"
 
 
 def test_the_escalator_may_start_and_stop_only_executions_of_its_state_machine(vigil: SynthesizedVigil) -> None:

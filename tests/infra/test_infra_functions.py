@@ -113,8 +113,12 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
 
 
 # The probe scheduler's asset also holds monitors.json (test_infra_probes), the alert evaluator's
-# alert-rules.json (test_infra_alerting).
-@pytest.mark.parametrize("name", sorted(set(FUNCTION_NAMES) - {"probe-scheduler", "alert-evaluator"}))
+# alert-rules.json (test_infra_alerting), the alerts API's and the escalator's escalation-policies.json
+# (test_infra_escalation_policies).
+DOCUMENT_FUNCTIONS = {"probe-scheduler", "alert-evaluator", "alerts", "escalator"}
+
+
+@pytest.mark.parametrize("name", sorted(set(FUNCTION_NAMES) - DOCUMENT_FUNCTIONS))
 def test_function_code_is_its_own_functions_folder(vigil: SynthesizedVigil, name: str) -> None:
     # Given asset metadata (the emulator finds handler code through it)
     resource = vigil.resource(_functions(vigil)[name].function)

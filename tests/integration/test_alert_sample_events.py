@@ -16,7 +16,7 @@ import pytest
 
 from tests.servers.http_server import ControllableHttpServer
 from tests.support import ROOT, load_event
-from vigil_cli.bootstrap import create_demo_tenant, enable_demo_channel
+from vigil_cli.bootstrap import DEMO_CHANNEL_ID, create_demo_tenant, enable_demo_channel
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
 from vigil_core.adapters.dynamodb_escalations import DynamoDbEscalationStore
@@ -89,19 +89,21 @@ def test_the_notifier_sample_sends_its_notification_to_the_tenants_slack_channel
 
 
 def test_the_escalator_sample_starts_the_sample_alerts_escalation_once(cloud: LocalCloud) -> None:
-    # Given the sample custom alert (an error) firing
+    # Given the demo tenant as `vigil local up` leaves it (its escalation levels page the demo channel), and the
+    # sample custom alert (an error) firing
+    enable_demo_channel(cloud, "http://127.0.0.1:9/slack")  # no page is sent: no notifier runs in this test
     raised = cloud.functions.invoke("alerts", load_event("alerts_post_alert"))
     alert_id = body_of(raised)["id"]
     # When the escalator sample (the alert's firing transition) is invoked twice (SQS may deliver it again)
     first = cloud.functions.invoke("escalator", load_event("escalator_alert_firing"))
     second = cloud.functions.invoke("escalator", load_event("escalator_alert_firing"))
-    # Then both succeed, and the alert has one escalation on the default policy for errors: SMS and email five
-    # minutes after it fired
+    # Then both succeed, and the alert has one escalation on the default schedule for errors: five minutes after
+    # it fired
     assert first == second == {"batchItemFailures": []}
     store = DynamoDbEscalationStore(cloud.functions.get("escalator").environment["ALERTS_TABLE_NAME"])
     record = store.get("demo", alert_id)
     assert record is not None
     assert (record.execution_name, record.severity) == (f"{alert_id}-1", Severity.ERROR)
     assert [(page.level, page.due_at, page.targets) for page in record.schedule] == [
-        (1, datetime(2026, 11, 22, 18, 5, tzinfo=UTC), ("sms", "email"))
+        (1, datetime(2026, 11, 22, 18, 5, tzinfo=UTC), (DEMO_CHANNEL_ID,))
     ]

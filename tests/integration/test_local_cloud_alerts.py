@@ -29,6 +29,9 @@ from vigil_core.services.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
 
+CODE_TENANT = "initech"
+CODE_POLICY: dict[str, Any] = {"levels": {"critical": [{"targets": ["pagerduty"], "after": "2m"}]}, "repeat": 1}
+
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[ControllableHttpServer]:
@@ -46,7 +49,15 @@ def backend() -> dict[str, Any]:
 def cloud(tmp_path_factory: pytest.TempPathFactory, backend: dict[str, Any]) -> Iterator[LocalCloud]:
     state_dir = tmp_path_factory.mktemp("alerts-cloud")
     probes = synth_context(ROOT)["vigil:probes"] | {"canaryUrl": ""}  # probes here never leave 127.0.0.1
-    context = {"vigil:probes": probes, "vigil:monitorsFile": "", "vigil:alertRulesFile": ""}
+    # Escalation policies as code: initech's (a tenant only test_an_escalation_policy_deployed_as_code_* uses).
+    policies_file = state_dir / "escalation-policies.yaml"
+    policies_file.write_text(json.dumps({"policies": [{"tenant": CODE_TENANT, **CODE_POLICY}]}))
+    context = {
+        "vigil:probes": probes,
+        "vigil:monitorsFile": "",
+        "vigil:alertRulesFile": "",
+        "vigil:escalationPoliciesFile": str(policies_file),
+    }
     template = synthesize(state_dir / "cdk.out", repo_root=ROOT, context=context)
     with LocalCloud(
         template, state_dir=state_dir, start_schedules=False, start_pollers=False, start_sweeper=False, **backend
@@ -304,6 +315,7 @@ def test_an_escalation_policy_is_set_and_read_over_the_api_and_a_bad_one_refused
     defaults = api.get("/v1/escalation-policy")
     assert defaults.status_code == 200
     assert defaults.json()["levels"]["critical"][0]["after"] == 60 and defaults.json()["levels"]["info"] == []
+    assert defaults.json()["source"] == "default"
     # When a policy with a level waiting for business hours in Berlin is set
     policy = {
         "levels": {"warning": [{"targets": ["email"], "after": "15m", "when": "business_hours"}]},
@@ -315,7 +327,37 @@ def test_an_escalation_policy_is_set_and_read_over_the_api_and_a_bad_one_refused
     assert stored.status_code == 200, stored.text
     assert api.get("/v1/escalation-policy").json() == stored.json()
     assert stored.json()["business_hours"]["start"] == "08:00:00"
+    assert stored.json()["source"] == "api"
     # And a repeat count above five is refused, naming the field
     refused = api.put("/v1/escalation-policy", json=policy | {"repeat": 9})
     assert refused.status_code == 400
     assert [error["field"] for error in refused.json()["errors"]] == ["repeat"]
+
+
+def test_an_escalation_policy_deployed_as_code_is_shown_and_cannot_be_changed_over_the_api(
+    cloud: LocalCloud, api: httpx.Client
+) -> None:
+    # Given the stack deployed with initech's policy in its escalation-policies file, and initech's key
+    directory = DynamoDBTenantDirectory(cloud.functions.get("alerts").environment["CONFIG_TABLE_NAME"])
+    key = create_tenant(directory, CODE_TENANT, "Initech", SlaTier.BASIC, datetime.now(UTC))[1].plaintext
+    initech = {"x-api-key": key}
+    # When initech reads its policy
+    shown = api.get("/v1/escalation-policy", headers=initech)
+    # Then it is the file's, normalized, and says it comes from code
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["source"] == "code"
+    assert shown.json()["levels"] == {"critical": [{"targets": ["pagerduty"], "after": 120, "when": "always"}]}
+    assert (shown.json()["repeat"], shown.json()["business_hours"]["timezone"]) == (1, "UTC")
+    # And putting another one is refused, naming the file, and changes nothing
+    refused = api.put("/v1/escalation-policy", headers=initech, json={"repeat": 0})
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "conflict",
+        "message": (
+            "the escalation policy of tenant 'initech' is defined in escalation-policies.yaml, deployed with the "
+            "stack; change it there"
+        ),
+    }
+    assert api.get("/v1/escalation-policy", headers=initech).json() == shown.json()
+    # And the demo tenant, not in the file, is not affected
+    assert api.get("/v1/escalation-policy").json()["source"] in {"default", "api"}

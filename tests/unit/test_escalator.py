@@ -255,6 +255,42 @@ def test_without_a_policy_of_its_own_a_tenant_gets_the_default_critical_escalati
     assert world.orders(record.execution_name)[0].channel_types == ("pagerduty", "sms")
 
 
+# From escalation-policies.yaml, deployed with the stack: critical pages lead-mail after 3 minutes, once.
+CODE_POLICY = EscalationPolicy.model_validate({"levels": {"critical": [{"targets": ["lead-mail"], "after": "3m"}]}})
+
+
+def test_a_policy_deployed_as_code_is_planned_with_instead_of_the_tenants_stored_one() -> None:
+    # Given the critical chain stored through the API, and the tenant's policy in escalation-policies.yaml
+    world = World(CRITICAL_CHAIN, code_policies={TENANT: CODE_POLICY})
+    # When a critical alert fires at noon
+    fired = world.report()
+    assert world.handle(fired) == EscalationResult("started")
+    # Then the file's one level is planned, at 12:03, not the stored chain
+    record = world.record(fired.fingerprint)
+    assert planned(record) == [(0, 1, 0, utc(2026, 11, 23, 12, 3), ("lead-mail",), ("lead-mail",))]
+    assert ordered(world.orders(record.execution_name)) == [
+        (0, utc(2026, 11, 23, 12, 3), ("email",), 1, 0, utc(2026, 11, 23, 12, 3))
+    ]
+
+
+def test_a_policy_deployed_as_code_for_another_tenant_leaves_the_stored_one_in_force() -> None:
+    # Given the critical chain stored through the API, and escalation-policies.yaml holding another tenant only
+    world = World(CRITICAL_CHAIN, code_policies={"globex": CODE_POLICY})
+    # When a critical alert fires at noon / Then the stored chain is planned
+    fired = world.report()
+    assert world.handle(fired) == EscalationResult("started")
+    assert planned(world.record(fired.fingerprint)) == CRITICAL_CHAIN_AT_NOON
+
+
+def test_a_severity_the_deployed_policy_leaves_out_escalates_to_nobody_even_if_the_stored_one_pages() -> None:
+    # Given errors paging through the stored office policy, and a deployed policy with critical levels only
+    world = World(OFFICE_POLICY, code_policies={TENANT: CODE_POLICY})
+    # When an error fires / Then nothing starts: the deployed policy is the whole policy
+    fired = world.report(Severity.ERROR)
+    assert world.handle(fired) == EscalationResult("ignored", "error alerts escalate to nobody")
+    assert world.executions.executions == {}
+
+
 def test_a_warning_fired_on_a_saturday_pages_when_business_hours_open_on_monday() -> None:
     # Given warnings paging dev-slack 15 minutes after firing, in Berlin's business hours only
     world = World(OFFICE_POLICY, now=SATURDAY_10_BERLIN)

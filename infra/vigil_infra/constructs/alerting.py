@@ -3,13 +3,16 @@ topic it publishes to, and the alert API (`/v1/alerts`, `/v1/silences`, `/v1/ale
 `/v1/alerting-policy`).
 
 alert-rules.yaml is validated here, at synth time (a bad rule fails the synth, naming the field), and
-shipped beside the evaluator's handler as normalized JSON; the evaluator applies it when it changes.
+shipped beside the evaluator's handler as normalized JSON; the evaluator applies it when it changes. The
+escalation-policies.yaml the stack loaded (constructs/escalation.py) is shipped beside the alerts API's
+handler, which shows those policies and refuses to change them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
@@ -21,6 +24,7 @@ from constructs import Construct
 
 from vigil_core.services.alert_rules import parse_rules_document, rules_to_document
 from vigil_infra.config import StackConfig
+from vigil_infra.constructs.escalation import escalation_policies_environment, with_escalation_policies
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.ingest_api import AUTHENTICATED_IN_FUNCTION, IngestApi
 from vigil_infra.constructs.layers import VigilLayers
@@ -58,7 +62,10 @@ class Alerting(Construct):
         paths: ProjectPaths,
         api: IngestApi,
         probes: Probes,
+        escalation_policies: Mapping[str, Any] | None,
     ) -> None:
+        """`escalation_policies`: the normalized escalation-policies.yaml (load_escalation_policies_file), or
+        None when the stack deploys no policies as code."""
         super().__init__(scope, construct_id)
         self._config = config
         self._paths = paths
@@ -103,11 +110,11 @@ class Alerting(Construct):
             self,
             "AlertsFunction",
             name="alerts",
-            code_dir=paths.function_code("alerts"),
+            code_dir=with_escalation_policies(paths.function_code("alerts"), escalation_policies),
             layers=layers.all_layers,
             log_retention=config.log_retention,
             removal_policy=config.removal_policy,
-            environment=environment,
+            environment={**environment, **escalation_policies_environment(escalation_policies)},
         )
         self._grant(storage, probes)
         for queue in (self.evaluation_queue, probes.transitions_queue):

@@ -8,11 +8,17 @@ service integrations only: for each planned page it waits until the page is due,
 pages if the alert is still in the same firing (SNS Publish with kind=escalation and the channel types the notifiers'
 queues filter on), and records the page on the alert's escalation record (a conditional UpdateItem). After the
 last page it records "unacknowledged". Every task retries AWS's transient errors and catches the rest.
+
+escalation-policies.yaml is validated at synth time (a bad policy fails the synth, naming the field), once for
+the stack, and shipped as normalized JSON beside the escalator's handler and the alerts API's: a tenant's
+policy there is the one the escalator plans with and the one the API shows (read-only).
 """
 
 from __future__ import annotations
 
-from typing import Final, cast
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, cast
 
 from aws_cdk import CfnElement, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -24,19 +30,50 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from vigil_core.services.escalation_policies import (
+    escalation_policies_to_document,
+    parse_escalation_policies_document,
+)
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
 from vigil_infra.constructs.storage import VigilStorage
+from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.nag import acknowledge_nag_finding, cfn_resource_of
 from vigil_infra.paths import ProjectPaths
 
+ESCALATION_POLICIES_JSON: Final = "escalation-policies.json"
 ESCALATOR_TIMEOUT: Final = Duration.seconds(30)
 ESCALATOR_MAX_RECEIVES: Final = 5
 CONDITION_FAILED: Final = "DynamoDB.ConditionalCheckFailedException"
 # Transitions that start (firing) or end (acknowledged, resolved) an escalation.
 ESCALATOR_FILTER_POLICY: Final = {"kind": ["transition"], "state": ["firing", "acknowledged", "resolved"]}
+
+
+class InvalidEscalationPoliciesFileError(ValueError):
+    """escalation-policies.yaml cannot be read or has invalid policies; the message lists each problem."""
+
+
+def load_escalation_policies_file(path: Path) -> dict[str, Any]:
+    """The normalized policies document, or an error naming the file, each bad field and why."""
+    return load_document_file(
+        path,
+        lambda data: escalation_policies_to_document(parse_escalation_policies_document(data)),
+        InvalidEscalationPoliciesFileError,
+    )
+
+
+def escalation_policies_environment(document: Mapping[str, Any] | None) -> dict[str, str]:
+    """What a function shipped with `with_escalation_policies` is told: the file beside its handler, or none."""
+    return {"ESCALATION_POLICIES_FILE": ESCALATION_POLICIES_JSON if document is not None else ""}
+
+
+def with_escalation_policies(source: Path, document: Mapping[str, Any] | None) -> Path:
+    """The handler folder, with escalation-policies.json beside the handler when the stack has the file."""
+    if document is None:
+        return source
+    return handler_with_document(source, dict(document), ESCALATION_POLICIES_JSON)
 
 
 def _string(path: str) -> tasks.DynamoAttributeValue:
@@ -232,7 +269,10 @@ class Escalation(Construct):
         storage: VigilStorage,
         layers: VigilLayers,
         paths: ProjectPaths,
+        escalation_policies: Mapping[str, Any] | None,
     ) -> None:
+        """`escalation_policies`: the normalized escalation-policies.yaml (load_escalation_policies_file), or
+        None when the stack deploys no policies as code."""
         super().__init__(scope, construct_id)
         definition = EscalationDefinition(self, "Definition", table=storage.alerts_table, topic=topic)
         self.log_group = logs.LogGroup(
@@ -266,7 +306,7 @@ class Escalation(Construct):
             self,
             "Function",
             name="escalator",
-            code_dir=paths.function_code("escalator"),
+            code_dir=with_escalation_policies(paths.function_code("escalator"), escalation_policies),
             layers=layers.all_layers,
             log_retention=config.log_retention,
             removal_policy=config.removal_policy,
@@ -275,6 +315,7 @@ class Escalation(Construct):
                 "CONFIG_TABLE_NAME": storage.config_table.table_name,
                 "ALERTS_TABLE_NAME": storage.alerts_table.table_name,
                 "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+                **escalation_policies_environment(escalation_policies),
             },
         )
         function = self.escalator.function

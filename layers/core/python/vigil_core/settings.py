@@ -78,11 +78,18 @@ class ProbeSettings(ProbeTableSettings):
     monitors_file: str = ""
 
 
-class AlertApiSettings(FunctionSettings):
+class AlertDeskSettings(FunctionSettings):
+    """What the alerts API and the evaluator both need: the alert desk's tables, topic and queue."""
+
     config_table_name: str = Field(min_length=3)
     alerts_table_name: str = Field(min_length=3)
     alerts_topic_arn: str = Field(min_length=20)
     alert_evaluation_queue_url: str = Field(min_length=8)
+
+
+class AlertApiSettings(AlertDeskSettings):
+    # The escalation-policies.yaml the stack was deployed with, normalized to JSON beside the handler.
+    escalation_policies_file: str = ""
 
 
 class NotifierSettings(FunctionSettings):
@@ -113,9 +120,11 @@ class EscalatorSettings(FunctionSettings):
     # Set only by the local cloud and tests: escalation schedules are replayed this many times faster. Deployed
     # stacks never set it, so production waits exactly as planned.
     escalation_time_factor: float = Field(default=1.0, gt=0, le=1_000_000)
+    # The escalation-policies.yaml the stack was deployed with, normalized to JSON beside the handler.
+    escalation_policies_file: str = ""
 
 
-class AlertEvaluatorSettings(AlertApiSettings):
+class AlertEvaluatorSettings(AlertDeskSettings):
     metrics_table_name: str = Field(min_length=3)
     probes_table_name: str = Field(min_length=3)
     sla_windows_table_name: str = Field(min_length=3)

@@ -15,14 +15,14 @@ from vigil_core.adapters.sns_alerts import SnsAlertPublisher
 from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.services.alert_rules import CodeRule, parse_rules_document
 from vigil_core.services.alerting import AlertDesk, AlertEngine
-from vigil_core.settings import AlertApiSettings, AlertEvaluatorSettings
+from vigil_core.settings import AlertDeskSettings, AlertEvaluatorSettings
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_alert_desk(settings: AlertApiSettings) -> AlertDesk:
+def build_alert_desk(settings: AlertDeskSettings) -> AlertDesk:
     return AlertDesk(
         rules=DynamoDbAlertRuleRepository(settings.config_table_name),
         alerts=DynamoDbAlertStore(settings.alerts_table_name),

@@ -45,6 +45,14 @@ class BusinessHours(BaseModel):
     start: time = time(9, 0)
     end: time = time(17, 0)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time_of_day_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 17:00 as the number 1020 (base 60), which would otherwise pass as seconds.
+        if isinstance(value, int | float):
+            raise ValueError('must be a time of day as text, e.g. "17:00" (quoted in YAML)')
+        return value
+
     @field_validator("days")
     @classmethod
     def _distinct_days(cls, value: tuple[Weekday, ...]) -> tuple[Weekday, ...]:

@@ -1,4 +1,6 @@
-"""Alert rules through the API, as code (alert-rules.yaml) and from shipped rule packs.
+"""Alert rules through the API, as code (alert-rules.yaml) and from shipped rule packs; and the tenant's
+alerting, notification and escalation policies (an escalation policy may also come from
+escalation-policies.yaml, see services/escalation_policies.py).
 
 A tenant's effective rules are its own rules plus the rules of the packs its policy enables; a rule of its
 own with a pack rule's id replaces that pack rule.
@@ -30,6 +32,11 @@ from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.ports import AlertRuleRepository
 from vigil_core.services.code_documents import parse_tenant_document
+from vigil_core.services.escalation_policies import (
+    SourcedEscalationPolicy,
+    defined_as_code,
+    parse_escalation_policy,
+)
 from vigil_core.validation import parse_body, problems_from
 
 RuleDefinition = ThresholdRule | ProbeRule
@@ -86,9 +93,16 @@ def effective_rules(
 
 
 class AlertRuleService:
-    def __init__(self, repository: AlertRuleRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        repository: AlertRuleRepository,
+        clock: Callable[[], datetime],
+        code_escalation_policies: Mapping[str, EscalationPolicy] | None = None,
+    ) -> None:
         self._repository = repository
         self._clock = clock
+        # escalation-policies.yaml as deployed: these tenants' policies are read-only through the API.
+        self._code_escalation_policies = dict(code_escalation_policies or {})
 
     def create(self, tenant_id: str, body: Any) -> AlertRule:
         definition = parse_rule(body)
@@ -166,13 +180,23 @@ class AlertRuleService:
         self._repository.put_notification_policy(tenant_id, policy)
         return policy
 
-    def escalation_policy(self, tenant_id: str) -> EscalationPolicy:
-        return self._repository.get_escalation_policy(tenant_id) or EscalationPolicy()
+    def escalation_policy(self, tenant_id: str) -> SourcedEscalationPolicy:
+        """The policy the escalator uses: escalation-policies.yaml's, else the one set through the API, else
+        the defaults."""
+        code = self._code_escalation_policies.get(tenant_id)
+        if code is not None:
+            return SourcedEscalationPolicy(code, "code")
+        stored = self._repository.get_escalation_policy(tenant_id)
+        if stored is not None:
+            return SourcedEscalationPolicy(stored, "api")
+        return SourcedEscalationPolicy(EscalationPolicy(), "default")
 
-    def put_escalation_policy(self, tenant_id: str, body: Any) -> EscalationPolicy:
-        policy = parse_body(EscalationPolicy, body)
+    def put_escalation_policy(self, tenant_id: str, body: Any) -> SourcedEscalationPolicy:
+        if tenant_id in self._code_escalation_policies:
+            raise defined_as_code(tenant_id)
+        policy = parse_escalation_policy(body)
         self._repository.put_escalation_policy(tenant_id, policy)
-        return policy
+        return SourcedEscalationPolicy(policy, "api")
 
     def _pack_ids(self, tenant_id: str) -> set[str]:
         return {definition.rule_id for pack in self.policy(tenant_id).rule_packs for definition in pack_rules(pack)}

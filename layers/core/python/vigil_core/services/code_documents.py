@@ -1,5 +1,6 @@
-"""Documents deployed as code (monitors.yaml, alert-rules.yaml): `<list key>: [{tenant: <id>, ...definition}]`,
-validated as a whole so one error lists every bad field as `<list key>[i].field`."""
+"""Documents deployed as code (monitors.yaml, alert-rules.yaml, escalation-policies.yaml):
+`<list key>: [{tenant: <id>, ...definition}]`, validated as a whole so one error lists every bad field as
+`<list key>[i].field`."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ def parse_tenant_document(
     list_key: str,
     noun: str,
     parse_entry: Callable[[dict[str, Any], str], DefinitionT],
-    id_of: Callable[[DefinitionT], str],
+    id_of: Callable[[DefinitionT], str] | None = None,
 ) -> list[tuple[str, DefinitionT]]:
     """Each entry's tenant and definition. `parse_entry(entry, field_prefix)` raises a VigilError naming
-    fields under the prefix; ids must be unique per tenant."""
+    fields under the prefix; ids must be unique per tenant, or without `id_of` a tenant may have one entry."""
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get(list_key) or [], list):
@@ -46,12 +47,19 @@ def parse_tenant_document(
         except VigilError as exc:
             problems.extend(exc.problems)
             continue
-        key = (tenant, id_of(definition))
+        key = (tenant, id_of(definition) if id_of else "")
         if key in seen:
-            problems.append(FieldProblem(f"{where}.id", f"{key[1]!r} is already used by {list_key}[{seen[key]}]"))
+            earlier = f"{list_key}[{seen[key]}]"
+            if id_of is None:
+                problems.append(
+                    FieldProblem(f"{where}.tenant", f"{tenant!r} already has its {noun} in {earlier} (one per tenant)")
+                )
+            else:
+                problems.append(FieldProblem(f"{where}.id", f"{key[1]!r} is already used by {earlier}"))
             continue
         seen[key] = index
         entries.append((tenant, definition))
     if problems:
-        raise validation_error(problems, message=f"{noun}s document: {len(problems)} problem(s)")
+        plural = f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
+        raise validation_error(problems, message=f"{plural} document: {len(problems)} problem(s)")
     return entries

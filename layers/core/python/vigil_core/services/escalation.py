@@ -8,8 +8,8 @@ recorded beside the alert, so `GET /v1/alerts/{id}/escalation` can show the sche
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -50,6 +50,8 @@ class Escalator:
     clock: Callable[[], datetime]
     # Local and test runs only: the schedule is replayed this many times faster, from the moment it starts.
     time_factor: float = 1.0
+    # escalation-policies.yaml as deployed: a tenant's policy there wins over the one stored through the API.
+    code_policies: Mapping[str, EscalationPolicy] = field(default_factory=dict)
 
     def handle(self, transition: AlertTransition) -> EscalationResult:
         if transition.status is AlertStatus.FIRING and transition.previous_status not in (
@@ -67,7 +69,7 @@ class Escalator:
         alert = self.alerts.get(tenant_id, fingerprint)
         if alert is None or alert.status is not AlertStatus.FIRING or alert.firings != firing:
             return EscalationResult("ignored", "the alert was acknowledged, resolved or fired again since")
-        policy = self.policies.get_escalation_policy(tenant_id) or EscalationPolicy()
+        policy = self._policy(tenant_id)
         channels = self.policies.get_notification_policy(tenant_id) or NotificationPolicy()
         steps = policy.plan(transition.severity, transition.at)
         if not steps:
@@ -109,6 +111,13 @@ class Escalator:
         self.escalations.end(transition.tenant_id, transition.fingerprint, record.firing, state, transition.at, by)
         self.executions.stop(record.execution_name, f"alert {state}")
         return EscalationResult("stopped", state)
+
+    def _policy(self, tenant_id: str) -> EscalationPolicy:
+        """The deployed file's policy, else the API's, else the defaults (as GET /v1/escalation-policy shows)."""
+        code = self.code_policies.get(tenant_id)
+        if code is not None:
+            return code
+        return self.policies.get_escalation_policy(tenant_id) or EscalationPolicy()
 
     def _order(
         self, escalation: Escalation, page: ScheduledPage, transition: AlertTransition, channels: NotificationPolicy
