@@ -25,7 +25,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -37,7 +36,7 @@ from vigil_core.services.escalation_policies import (
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
-from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
+from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue, subscribe_queue
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.documents import handler_with_document, load_document_file
 from vigil_infra.nag import acknowledge_nag_finding, cfn_resource_of
@@ -95,41 +94,24 @@ class EscalationDefinition(Construct):
         super().__init__(scope, construct_id)
         done = sfn.Succeed(self, "Done")
         failed = sfn.Fail(self, "Failed", error="EscalationFailed", cause="a page could not be sent or recorded")
-        record_failure = tasks.DynamoUpdateItem(
-            self,
+        self._table = table
+        record_failure = self._record_update(
             "RecordFailure",
-            table=table,
-            key=_key("$.record_key"),
-            update_expression="SET #state = :failed, #error = :error, ended_at = :at",
-            condition_expression="#state = :running AND firing = :firing",
-            expression_attribute_names={"#state": "state", "#error": "error"},
-            expression_attribute_values={
+            "SET #state = :failed, #error = :error, ended_at = :at",
+            {
                 ":failed": tasks.DynamoAttributeValue.from_string("failed"),
                 ":error": _string("$.error.Error"),
                 ":at": _string("$$.State.EnteredTime"),
-                ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":firing": _number("$.firing"),
             },
-            result_path=sfn.JsonPath.DISCARD,
+            names={"#error": "error"},
         )
         self._guard(record_failure, ended=failed, failed=failed)
         record_failure.next(failed)
 
-        record_end = tasks.DynamoUpdateItem(
-            self,
+        record_end = self._record_update(
             "RecordEnd",
-            table=table,
-            key=_key("$.record_key"),
-            update_expression="SET #state = :ended, ended_at = :at",
-            condition_expression="#state = :running AND firing = :firing",
-            expression_attribute_names={"#state": "state"},
-            expression_attribute_values={
-                ":ended": _string("$.ended"),
-                ":at": _string("$$.State.EnteredTime"),
-                ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":firing": _number("$.firing"),
-            },
-            result_path=sfn.JsonPath.DISCARD,
+            "SET #state = :ended, ended_at = :at",
+            {":ended": _string("$.ended"), ":at": _string("$$.State.EnteredTime")},
         )
         self._guard(record_end, ended=done, failed=record_failure)
         record_end.next(done)
@@ -186,15 +168,10 @@ class EscalationDefinition(Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
         self._guard(page, failed=record_failure)
-        record_page = tasks.DynamoUpdateItem(
-            self,
+        record_page = self._record_update(
             "RecordPage",
-            table=table,
-            key=_key("$.record_key"),
-            update_expression="SET next_step = :next, pages = list_append(pages, :page)",
-            condition_expression="#state = :running AND firing = :firing AND next_step = :step",
-            expression_attribute_names={"#state": "state"},
-            expression_attribute_values={
+            "SET next_step = :next, pages = list_append(pages, :page)",
+            {
                 ":next": _number("$.current.step.next_step"),
                 ":step": _number("$.current.step.step"),
                 ":page": tasks.DynamoAttributeValue.from_list(
@@ -210,10 +187,8 @@ class EscalationDefinition(Construct):
                         )
                     ]
                 ),
-                ":running": tasks.DynamoAttributeValue.from_string("running"),
-                ":firing": _number("$.firing"),
             },
-            result_path=sfn.JsonPath.DISCARD,
+            also_if="next_step = :step",
         )
         # The record moved on without this execution (it ended, or a later firing took it over): stop here.
         self._guard(record_page, ended=done, failed=record_failure)
@@ -239,6 +214,33 @@ class EscalationDefinition(Construct):
         take_step.next(wait).next(read_alert).next(still_firing)
         page.next(record_page).next(advance).next(more_steps)
         self.start: sfn.IChainable = more_steps
+
+    def _record_update(
+        self,
+        construct_id: str,
+        update: str,
+        values: dict[str, tasks.DynamoAttributeValue],
+        *,
+        names: dict[str, str] | None = None,
+        also_if: str = "",
+    ) -> tasks.DynamoUpdateItem:
+        """An update of the escalation record, only while it is running for this execution's firing."""
+        condition = "#state = :running AND firing = :firing" + (f" AND {also_if}" if also_if else "")
+        return tasks.DynamoUpdateItem(
+            self,
+            construct_id,
+            table=self._table,
+            key=_key("$.record_key"),
+            update_expression=update,
+            condition_expression=condition,
+            expression_attribute_names={"#state": "state", **(names or {})},
+            expression_attribute_values={
+                **values,
+                ":running": tasks.DynamoAttributeValue.from_string("running"),
+                ":firing": _number("$.firing"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
     @staticmethod
     def _guard(task: sfn.TaskStateBase, *, failed: sfn.IChainable, ended: sfn.IChainable | None = None) -> None:
@@ -298,10 +300,7 @@ class Escalation(Construct):
             visibility_timeout=Duration.seconds(ESCALATOR_TIMEOUT.to_seconds() * 6),
             removal_policy=config.removal_policy,
         )
-        subscription = topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))
-        cfn_subscription = subscription.node.default_child
-        assert isinstance(cfn_subscription, sns.CfnSubscription)
-        cfn_subscription.filter_policy = ESCALATOR_FILTER_POLICY
+        subscribe_queue(topic, self.queue, ESCALATOR_FILTER_POLICY)
         self.escalator = VigilFunction(
             self,
             "Function",

@@ -17,14 +17,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from vigil_core.models.notifications import PARAMETERS_PREFIX, SECRET_CHANNELS, SECRETS_PREFIX, ChannelType
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.function import VigilFunction
 from vigil_infra.constructs.layers import VigilLayers
-from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue
+from vigil_infra.constructs.queues import consumed_queue, dead_letter_queue, subscribe_queue
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.nag import acknowledge_nag_finding, cfn_resource_of
 from vigil_infra.paths import ProjectPaths
@@ -71,11 +70,7 @@ class ChannelNotifier(Construct):
             visibility_timeout=Duration.seconds(NOTIFIER_TIMEOUT.to_seconds() * 6),
             removal_policy=config.removal_policy,
         )
-        subscription = topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))
-        # CDK's filter types cannot say "$or"; the policy is set on the CloudFormation resource itself.
-        cfn_subscription = subscription.node.default_child
-        assert isinstance(cfn_subscription, sns.CfnSubscription)
-        cfn_subscription.filter_policy = filter_policy(channel_type)
+        subscribe_queue(topic, self.queue, filter_policy(channel_type))
         options = config.notifications
         environment = {
             "CHANNEL_TYPE": channel_type.value,

@@ -3,9 +3,11 @@ refusing requests without TLS, and a dead letter kept 14 days for a look and a r
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -42,3 +44,12 @@ def consumed_queue(
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receives),
         removal_policy=removal_policy,
     )
+
+
+def subscribe_queue(topic: sns.ITopic, queue: sqs.IQueue, filter_policy: dict[str, Any]) -> None:
+    """Deliver the topic's messages that match `filter_policy` (message attributes) to the queue, raw (no SNS
+    envelope to unwrap). CDK's filter types cannot say "$or"; the policy is set on the CloudFormation resource."""
+    subscription = topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=True))
+    cfn_subscription = subscription.node.default_child
+    assert isinstance(cfn_subscription, sns.CfnSubscription)
+    cfn_subscription.filter_policy = filter_policy

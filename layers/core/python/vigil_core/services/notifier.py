@@ -22,9 +22,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from vigil_core.models.alerts import AlertStatus, AlertTransition, GroupNotification, TransitionKind
+from vigil_core.models.alerts import AlertStatus, AlertTransition, GroupNotification, Severity, TransitionKind
 from vigil_core.models.escalation import EscalationPage
 from vigil_core.models.notifications import Channel, ChannelType, Delivery, NotificationPolicy, Target
 from vigil_core.notify.email import email_message
@@ -207,25 +207,15 @@ class Notifier:
                 ]
 
     def _page(self, page: EscalationPage, policy: NotificationPolicy, now: datetime, report: NotifierReport) -> None:
-        """An escalation level's page: to the level's channels of this type, while the same occurrence still
-        fires unacknowledged (the state machine checked just before publishing; this closes the gap)."""
+        """An escalation level's page: to the level's channels of this type, while the same firing still goes on
+        unacknowledged (the state machine checked just before publishing; this closes the gap)."""
         channels = [c for c in policy.channels if c.id in page.channels and c.type is self.channel_type]
         alert = self.alerts.get(page.tenant_id, page.fingerprint)
         if alert is None or alert.status is not AlertStatus.FIRING or alert.firings != page.firing:
             report.skipped += len(channels) or 1
             return
-        single = GroupNotification(
-            notification_id=page.page_id,
-            tenant_id=page.tenant_id,
-            group_key=page.fingerprint,
-            group_labels={},
-            status="firing",
-            severity=page.severity,
-            reason="escalation",
-            firing=(page.alert,),
-            resolved=(),
-            at=page.at,
-            escalation_level=page.level,
+        single = _about_one_alert(
+            page.page_id, page.tenant_id, page.alert, page.severity, page.at, "escalation", escalation_level=page.level
         )
         for channel in channels:
             for unit in self._units(single, channel, policy):
@@ -238,17 +228,13 @@ class Notifier:
         if self.channel_type is not ChannelType.PAGERDUTY or transition.kind is not TransitionKind.ACKNOWLEDGED:
             report.skipped += 1
             return
-        single = GroupNotification(
-            notification_id=transition.transition_id,
-            tenant_id=transition.tenant_id,
-            group_key=transition.fingerprint,
-            group_labels={},
-            status="firing",
-            severity=transition.severity,
-            reason="changed",
-            firing=(transition.alert,),
-            resolved=(),
-            at=transition.at,
+        single = _about_one_alert(
+            transition.transition_id,
+            transition.tenant_id,
+            transition.alert,
+            transition.severity,
+            transition.at,
+            "changed",
         )
         # Every PagerDuty channel told it fired, by a route or an escalation page.
         for channel in (c for c in policy.channels if c.type is ChannelType.PAGERDUTY):
@@ -352,6 +338,32 @@ class Notifier:
             return SendResult("failed", attempts=0, error="this notifier has no SMS sender configured")
         sms = self.sms
         return _from_channel(lambda: sms.send(number, text))
+
+
+def _about_one_alert(
+    message_id: str,
+    tenant_id: str,
+    alert: dict[str, Any],
+    severity: Severity,
+    at: datetime,
+    reason: Literal["changed", "escalation"],
+    escalation_level: int | None = None,
+) -> GroupNotification:
+    """A message about one alert (an acknowledgement for PagerDuty, an escalation page) as a firing notification
+    of its own: the channels' formats then apply to it unchanged."""
+    return GroupNotification(
+        notification_id=message_id,
+        tenant_id=tenant_id,
+        group_key=str(alert["fingerprint"]),
+        group_labels={},
+        status="firing",
+        severity=severity,
+        reason=reason,
+        firing=(alert,),
+        resolved=(),
+        at=at,
+        escalation_level=escalation_level,
+    )
 
 
 def _one_per_alert(notification: GroupNotification) -> list[tuple[str, GroupNotification]]:
