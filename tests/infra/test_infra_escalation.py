@@ -374,9 +374,9 @@ def test_a_page_is_an_escalation_message_to_the_alerts_topic_for_the_steps_chann
     page = _states(definition)["PageLevel"]
     parameters = page["Parameters"]
     attributes = parameters["MessageAttributes"]
-    # Then it publishes the step's message to the alerts topic
+    # Then it publishes the shared page merged with the step's part to the alerts topic
     assert parameters["TopicArn"] == _placeholder(vigil, vigil.stack.alerting.topic)
-    assert parameters["Message.$"] == "$.current.step.message"
+    assert parameters["Message.$"] == "States.JsonToString(States.JsonMerge($.page, $.current.step.page, false))"
     # And it is of kind escalation, for the channel types the step names (a JSON list, as String.Array)
     assert attributes["kind"] == {"DataType": "String", "StringValue": "escalation"}
     assert attributes["channels"] == {"DataType": "String.Array", "StringValue.$": "$.current.step.channel_types"}

@@ -153,7 +153,14 @@ class EscalationDefinition(Construct):
             self,
             "PageLevel",
             topic=topic,
-            message=sfn.TaskInput.from_json_path_at("$.current.step.message"),
+            # The page every step shares (the alert, once in the input) merged with this step's part.
+            message=sfn.TaskInput.from_text(
+                sfn.JsonPath.json_to_string(
+                    sfn.JsonPath.json_merge(
+                        sfn.JsonPath.object_at("$.page"), sfn.JsonPath.object_at("$.current.step.page")
+                    )
+                )
+            ),
             message_attributes={
                 "kind": tasks.MessageAttribute(value="escalation"),
                 "tenant": tasks.MessageAttribute(value=sfn.JsonPath.string_at("$.tenant_id")),

@@ -13,7 +13,12 @@ The execution input is the contract between the two; the state machine reads the
     steps[i].next, .next_step         the index after this step (a number for the loop, a string to record)
     steps[i].channel_types            a JSON list, the `channels` attribute the notifiers' queues filter on
     steps[i].channels                 a JSON list of channel ids, recorded with the page
-    steps[i].message                  the EscalationPage published to the alerts topic
+    page                              what every page says (tenant, alert, severity, firing), once
+    steps[i].page                     what this step's page adds (page id, level, round, channels, due time);
+                                      the state machine publishes the two merged as the EscalationPage
+
+The alert is in the input once, not in each step: an execution's input may be 256 KB, and a policy may page
+60 times (10 levels, 6 rounds).
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ def _plain_key(key: dict[str, Any]) -> dict[str, str]:
     return {name: value["S"] for name, value in key.items()}
 
 
+_STEP_PAGE_FIELDS = {"page_id", "level", "round", "channels", "at"}
+
+
 def execution_input(escalation: Escalation, orders: Sequence[PageOrder]) -> dict[str, Any]:
     steps = [
         {
@@ -53,10 +61,11 @@ def execution_input(escalation: Escalation, orders: Sequence[PageOrder]) -> dict
             "wait_until": sortable_time(order.wait_until),
             "channel_types": json.dumps(list(order.channel_types)),
             "channels": json.dumps(list(order.page.channels)),
-            "message": order.page.model_dump_json(),
+            "page": order.page.model_dump(mode="json", include=_STEP_PAGE_FIELDS),
         }
         for index, order in enumerate(orders)
     ]
+    shared = orders[0].page.model_dump(mode="json", exclude=_STEP_PAGE_FIELDS) if orders else {}
     return {
         "tenant_id": escalation.tenant_id,
         "fingerprint": escalation.fingerprint,
@@ -64,6 +73,7 @@ def execution_input(escalation: Escalation, orders: Sequence[PageOrder]) -> dict
         "firing": str(escalation.firing),
         "alert_key": _plain_key(alert_key(escalation.tenant_id, escalation.fingerprint)),
         "record_key": _plain_key(escalation_key(escalation.tenant_id, escalation.fingerprint)),
+        "page": shared,
         "index": 0,
         "count": len(steps),
         "steps": steps,
