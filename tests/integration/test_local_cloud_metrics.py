@@ -206,6 +206,7 @@ def test_the_template_in_use_is_the_one_the_cdk_app_synthesizes(cloud: LocalClou
     assert sorted(cloud.functions.names()) == [
         "alert-evaluator",
         "alerts",
+        "escalator",
         "heartbeat",
         "ingest",
         "monitors",
