@@ -76,14 +76,15 @@ def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedu
         if resource["Type"] in ("AWS::Events::Rule", "AWS::Lambda::EventSourceMapping")
     }
     assert switches == {("AWS::Events::Rule", "DISABLED"), ("AWS::Lambda::EventSourceMapping", "False")}
-    # And the local scheduler has all seven rules, and local pollers run the worker, the evaluator and notifiers
+    # And the local scheduler has all seven rules, and local pollers run the worker, the evaluator, the notifiers
+    # and the escalator
     assert len(cloud.scheduler.rules) == 7
-    evaluator = cloud.functions.get("alert-evaluator")
+    evaluator, escalator = cloud.functions.get("alert-evaluator"), cloud.functions.get("escalator")
     notifiers = [
         cloud.functions.get(f"notifier-{channel}") for channel in ("slack", "webhook", "pagerduty", "email", "sms")
     ]
     assert sorted((poller.mapping.function.name, poller.mapping.enabled) for poller in cloud.pollers) == sorted(
-        [(worker.name, True), (evaluator.name, True), (evaluator.name, True)]
+        [(worker.name, True), (evaluator.name, True), (evaluator.name, True), (escalator.name, True)]
         + [(notifier.name, True) for notifier in notifiers]
     )
 
