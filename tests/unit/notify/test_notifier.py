@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.unit.notify.fakes import FakeSecrets, RecordingDeferral, RecordingEmail, RecordingHttp, RecordingSms
 from vigil_core.adapters.memory_alerts import MemoryAlertRuleRepository, MemoryAlertStore, MemoryDeliveryLog
 from vigil_core.models.alerts import (
     Alert,
@@ -23,7 +22,7 @@ from vigil_core.models.alerts import (
 )
 from vigil_core.models.notifications import ChannelType, NotificationPolicy
 from vigil_core.notify.payloads import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from vigil_core.ports import ChannelSendError, DeliveryOutcome, SecretUnavailableError
+from vigil_core.ports import ChannelSendError, DeliveryOutcome
 from vigil_core.services.notifier import MessageError, Notifier
 from vigil_core.settings import NotifierSettings, SettingsError, load_settings
 
@@ -44,55 +43,6 @@ CHANNELS: list[dict[str, Any]] = [
 ]
 
 
-class FakeSecrets:
-    def read(self, reference: str) -> str:
-        if reference not in SECRETS:
-            raise SecretUnavailableError(f"{reference}: ResourceNotFoundException")
-        return SECRETS[reference]
-
-
-@dataclass
-class RecordingHttp:
-    answers: list[DeliveryOutcome] = field(default_factory=list)  # consumed one per post; delivered when empty
-    posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> DeliveryOutcome:
-        self.posts.append((url, body, dict(headers)))
-        return self.answers.pop(0) if self.answers else DeliveryOutcome(True, 1, 202, None, "ok")
-
-    def json_bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body, _ in self.posts]
-
-
-@dataclass
-class RecordingEmail:
-    sent: list[tuple[str, tuple[str, ...], str, str, str]] = field(default_factory=list)
-
-    def send(self, sender: str, recipients: Any, subject: str, text: str, html: str) -> str:
-        self.sent.append((sender, tuple(recipients), subject, text, html))
-        return f"email-{len(self.sent)}"
-
-
-@dataclass
-class RecordingSms:
-    failing: dict[str, ChannelSendError] = field(default_factory=dict)
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    def send(self, phone_number: str, text: str) -> str:
-        if phone_number in self.failing:
-            raise self.failing.pop(phone_number)
-        self.sent.append((phone_number, text))
-        return f"sms-{len(self.sent)}"
-
-
-@dataclass
-class RecordingDeferral:
-    deferred: list[tuple[str, int]] = field(default_factory=list)
-
-    def defer(self, body: str, delay_s: int) -> None:
-        self.deferred.append((body, delay_s))
-
-
 class World:
     def __init__(self, channel_type: ChannelType, policy: dict[str, Any] | None = None) -> None:
         self.now = T0
@@ -111,7 +61,7 @@ class World:
             policies=self.rules,
             deliveries=self.log,
             alerts=self.alerts,
-            secrets=FakeSecrets(),
+            secrets=FakeSecrets(SECRETS),
             http=self.http,
             deferral=self.deferral,
             clock=lambda: self.now,

@@ -4,14 +4,12 @@ notification, so the paged channels hear of the acknowledgement and resolution t
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.unit.notify.fakes import FakeSecrets, RecordingDeferral, RecordingHttp, RecordingSms
 from vigil_core.adapters.memory_alerts import MemoryAlertRuleRepository, MemoryAlertStore, MemoryDeliveryLog
 from vigil_core.models.alerts import (
     Alert,
@@ -25,7 +23,6 @@ from vigil_core.models.alerts import (
 )
 from vigil_core.models.escalation import EscalationPage
 from vigil_core.models.notifications import ChannelType, NotificationPolicy
-from vigil_core.ports import DeliveryOutcome, SecretUnavailableError
 from vigil_core.services.notifier import Notifier, NotifierReport
 
 TENANT = "acme"
@@ -47,45 +44,6 @@ CHANNELS: list[dict[str, Any]] = [
 ]
 
 
-class FakeSecrets:
-    def read(self, reference: str) -> str:
-        if reference not in SECRETS:
-            raise SecretUnavailableError(f"{reference}: ResourceNotFoundException")
-        return SECRETS[reference]
-
-
-@dataclass
-class RecordingHttp:
-    posts: list[tuple[str, bytes]] = field(default_factory=list)
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> DeliveryOutcome:
-        self.posts.append((url, body))
-        return DeliveryOutcome(True, 1, 202, None, "ok")
-
-    def urls(self) -> list[str]:
-        return [url for url, _ in self.posts]
-
-    def json_bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.posts]
-
-
-@dataclass
-class RecordingSms:
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    def send(self, phone_number: str, text: str) -> str:
-        self.sent.append((phone_number, text))
-        return f"sms-{len(self.sent)}"
-
-
-@dataclass
-class RecordingDeferral:
-    deferred: list[tuple[str, int]] = field(default_factory=list)
-
-    def defer(self, body: str, delay_s: int) -> None:
-        self.deferred.append((body, delay_s))
-
-
 class World:
     """One tenant, its channels, the alert store and delivery log the notifiers share, and a notifier per type."""
 
@@ -105,7 +63,7 @@ class World:
             policies=self.rules,
             deliveries=self.log,
             alerts=self.alerts,
-            secrets=FakeSecrets(),
+            secrets=FakeSecrets(SECRETS),
             http=self.http,
             deferral=self.deferral,
             clock=lambda: self.now,
@@ -340,7 +298,7 @@ def test_a_page_to_pagerduty_triggers_an_incident_keyed_by_the_alert() -> None:
     # When level 1's page to PagerDuty and SMS reaches the PagerDuty notifier
     report = world.notifier(ChannelType.PAGERDUTY).handle(page("pager", "oncall-sms", level=1, step=0))
     # Then PagerDuty got one trigger, deduplicated on the alert's fingerprint, with the channel's routing key
-    [(url, _)] = world.http.posts
+    [(url, _, _)] = world.http.posts
     [event] = world.http.json_bodies()
     assert url == PAGERDUTY_URL
     assert (event["event_action"], event["dedup_key"]) == ("trigger", FINGERPRINT)
