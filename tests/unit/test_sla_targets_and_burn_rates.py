@@ -10,9 +10,11 @@ from vigil_core.models.sla import (
     SERVICE_TIERS,
     TENANT_TIERS,
     SloWindow,
+    WindowCoverage,
     WindowKind,
     burn_rate,
     burn_rate_rules,
+    window_coverage,
 )
 
 BERLIN = "Europe/Berlin"
@@ -156,3 +158,43 @@ def test_a_calendar_quarter_in_the_tenants_zone(
 def test_a_rolling_window_ends_now() -> None:
     at = datetime(2026, 11, 23, 6, tzinfo=UTC)
     assert SloWindow(WindowKind.ROLLING, days=28).bounds(at) == (datetime(2026, 10, 26, 6, tzinfo=UTC), at)
+
+
+def epoch(year: int, month: int, day: int, hour: int = 0) -> int:
+    return int(datetime(year, month, day, hour, tzinfo=UTC).timestamp())
+
+
+def test_a_30_day_period_ending_mid_day_reads_30_days_and_24_hours() -> None:
+    # Given the 30 days before 10:00 UTC on 23 November 2026
+    end = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    coverage = window_coverage(end - timedelta(days=30), end)
+    # Then the 29 whole days 25 October .. 22 November come from daily windows, the 14 hours of 24 October
+    # and the 10 of 23 November from hourly ones: 24 hourly items, however often the monitor is checked
+    assert coverage.days == tuple(range(epoch(2026, 10, 25), epoch(2026, 11, 23), 86400))
+    assert len(coverage.days) == 29
+    assert coverage.hours == (
+        *range(epoch(2026, 10, 24, 10), epoch(2026, 10, 25), 3600),
+        *range(epoch(2026, 11, 23), epoch(2026, 11, 23, 10), 3600),
+    )
+    assert len(coverage.hours) == 24
+
+
+def test_a_calendar_month_in_berlin_reads_its_whole_utc_days_and_the_hours_at_either_end() -> None:
+    # Given March 2026 in Berlin: 28 February 23:00 UTC to 31 March 22:00 UTC
+    start, end = SloWindow(WindowKind.CALENDAR_MONTH, timezone=BERLIN).bounds(datetime(2026, 3, 15, tzinfo=UTC))
+    coverage = window_coverage(start, end)
+    # Then 1..30 March are daily windows (30), 23:00 on the 28th and 00:00-21:00 on the 31st hourly (1 + 22)
+    assert (len(coverage.days), len(coverage.hours)) == (30, 23)
+    assert coverage.hours[0] == epoch(2026, 2, 28, 23) and coverage.hours[-1] == epoch(2026, 3, 31, 21)
+    # And together they are the month's 743 hours, each once
+    covered = {hour for day in coverage.days for hour in range(day, day + 86400, 3600)} | set(coverage.hours)
+    assert len(covered) == 743 == len(coverage.days) * 24 + len(coverage.hours)
+
+
+def test_a_period_inside_one_day_reads_hours_only_and_a_ragged_one_is_refused() -> None:
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    coverage = window_coverage(day + timedelta(hours=3), day + timedelta(hours=7))
+    assert coverage == WindowCoverage((), tuple(range(epoch(2026, 11, 23, 3), epoch(2026, 11, 23, 7), 3600)))
+    assert window_coverage(day, day) == WindowCoverage((), ())
+    with pytest.raises(ValueError, match="whole hour"):
+        window_coverage(day + timedelta(minutes=30), day + timedelta(hours=2))

@@ -131,3 +131,32 @@ def burn_rate_rules(slo_window: timedelta) -> tuple[BurnRateRule, ...]:
 def burn_rate(error_ratio: float, error_budget: float) -> float:
     """How many times faster than the budget allows errors happen (1: the budget lasts exactly the window)."""
     return error_ratio / error_budget
+
+
+HOUR_S = 3600
+DAY_S = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCoverage:
+    """Which SLA windows (by start, epoch seconds) add up to a period: whole UTC days from the daily windows,
+    the hours before the first and after the last whole day from the hourly ones. So a 30-day period reads at
+    most 31 daily and 24 hourly items however often its monitor is checked."""
+
+    days: tuple[int, ...]
+    hours: tuple[int, ...]
+
+
+def window_coverage(start: datetime, end: datetime) -> WindowCoverage:
+    """The windows that cover [start, end) exactly; both ends must fall on whole UTC hours."""
+    first, last = int(start.timestamp()), int(end.timestamp())
+    if first % HOUR_S or last % HOUR_S:
+        raise ValueError("an SLA period starts and ends on a whole hour (the finest SLA window)")
+    if last <= first:
+        return WindowCoverage((), ())
+    first_day = -(-first // DAY_S) * DAY_S  # the first midnight at or after the start
+    last_day = last // DAY_S * DAY_S  # the last midnight at or before the end
+    if first_day >= last_day:  # no whole day inside: hours only
+        return WindowCoverage((), tuple(range(first, last, HOUR_S)))
+    hours = (*range(first, first_day, HOUR_S), *range(last_day, last, HOUR_S))
+    return WindowCoverage(tuple(range(first_day, last_day, DAY_S)), hours)
