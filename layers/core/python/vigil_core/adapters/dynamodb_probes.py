@@ -28,7 +28,8 @@ from botocore.exceptions import ClientError
 from vigil_core.adapters.aws import dynamodb_client
 from vigil_core.adapters.dynamodb_monitors import batch_get_items, store_errors, transact_if_current
 from vigil_core.models.probes import RESULT_RETENTION_S, MonitorKey, ProbeResult, StoredMonitorState, TransitionEvent
-from vigil_core.models.rollups import BUCKET_COUNT, HISTOGRAM_BOUNDS
+from vigil_core.models.rollups import HISTOGRAM_BOUNDS
+from vigil_core.models.sla import LATENCY_BUCKETS
 from vigil_core.probes.observations import CheckStatus
 from vigil_core.probes.verdicts import MonitorState, MonitorStatus
 
@@ -47,7 +48,6 @@ DAY_S = 86400
 # A result's sort key is its slot, but results are asked for by when their check finished, which can be
 # well after the slot (a shard redelivered by SQS runs late). Queries reach this far before `since`.
 MAX_RESULT_LATENESS_S = 3600
-LATENCY_BUCKETS: tuple[str, ...] = tuple(f"lb{index:02d}" for index in range(BUCKET_COUNT))
 # Every integer counter of a window; latency_sum_ms (a float) comes besides them.
 WINDOW_COUNTERS: tuple[str, ...] = (
     "total",  # conclusive results outside maintenance: the SLA's denominator

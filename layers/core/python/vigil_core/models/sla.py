@@ -20,7 +20,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil_core.models.rollups import BUCKET_COUNT
+
 RECOVERY_TIME_TARGET_S = 15 * 60
+# The SLA windows' latency histogram counters, one per metric histogram bucket.
+LATENCY_BUCKETS: tuple[str, ...] = tuple(f"lb{index:02d}" for index in range(BUCKET_COUNT))
 
 
 class SlaTarget(BaseModel):
