@@ -19,3 +19,9 @@ pytestmark = pytest.mark.localstack
 def backend(localstack_endpoint: str) -> Iterator[dict[str, Any]]:
     with deployed_through_cloudformation(localstack_endpoint, prefix="VigilEscalate") as options:
         yield options
+
+
+@pytest.fixture(scope="module")  # type: ignore[no-redef]
+def early_wake_s() -> float:
+    """LocalStack's Wait drops the timestamp's fraction and truncates the wait to whole seconds."""
+    return 2.0
