@@ -314,7 +314,7 @@ def test_record_stores_state_result_and_windows_with_their_expiry(store: DynamoD
     event = transition(slot)
     # When its first result is recorded
     recorded = store.record(result(slot, transition=event), state(1, slot), expected_version=0)
-    # Then state, result and both windows are stored
+    # Then state, result and its minute, hour and day windows are stored
     assert recorded
     stored = store.load_states([KEY])[KEY]
     assert stored.state == state(1, slot)
@@ -337,9 +337,12 @@ def test_record_stores_state_result_and_windows_with_their_expiry(store: DynamoD
     }
     assert expiry == {
         f"R#{slot:010d}": slot + 7 * 86400,
+        f"M#{slot:010d}": slot + 4 * 86400,  # minutes serve burn-rate alerts only
         f"H#{HOUR:010d}": HOUR + 100 * 86400,
         "D#2026-11-22": HOUR - 9 * 3600 + 800 * 86400,
     }
+    [minute] = store.windows(KEY, "minute", slot, slot + 60)
+    assert (minute["start"], minute["total"], minute["good"]) == (slot, 1, 1)
 
 
 def test_a_version_conflict_writes_nothing(store: DynamoDbProbeStore) -> None:

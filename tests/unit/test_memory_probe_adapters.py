@@ -160,7 +160,7 @@ def test_windows_count_like_dynamodb() -> None:
         1,
         1,
     )
-    assert store.window_counters[(KEY, "D#2026-11-22")]["total"] == 3
+    assert store.sla_windows.counters[(f"{KEY.tenant_id}#{KEY.monitor_id}", "D#2026-11-22")]["total"] == 3
 
 
 def test_pending_transitions_beats_and_deletion() -> None:

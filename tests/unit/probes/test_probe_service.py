@@ -547,10 +547,10 @@ def test_a_slot_another_run_applied_first_is_not_applied_again() -> None:
     [api] = world.add(monitor("api", failure_threshold=1))
     world.run_at(MINUTE, api)
     racing = RacingStore()
-    racing.states, racing.stored_results, racing.window_counters = (
+    racing.states, racing.stored_results, racing.sla_windows = (
         world.store.states,
         world.store.stored_results,
-        world.store.window_counters,
+        world.store.sla_windows,
     )
     world.store = racing
     world.checks.answer(url("api"), REFUSED)

@@ -31,6 +31,7 @@ from vigil_core.models.probes import (
     TransitionEvent,
 )
 from vigil_core.models.rollups import Resolution, Rollup, RollupKey, Series
+from vigil_core.models.slo import SlaPolicy, Slo
 from vigil_core.models.tenants import ApiKey, Tenant
 from vigil_core.probes.verdicts import MonitorState
 
@@ -80,6 +81,10 @@ class TenantDirectory(Protocol):
     def put_tenant(self, tenant: Tenant) -> None: ...
 
     def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    def list_tenants(self) -> list[Tenant]:
+        """Every tenant, ordered by id."""
+        ...
 
     def put_api_key(self, api_key: ApiKey) -> None: ...
 
@@ -388,3 +393,44 @@ class EscalationExecutions(Protocol):
     def stop(self, name: str, cause: str) -> None:
         """Stop the named execution; one that has ended or never started is left as it is."""
         ...
+
+
+class SlaWindowReader(Protocol):
+    def windows(
+        self, partition: str, resolution: Literal["minute", "hour", "day"], start_epoch: int, end_epoch: int
+    ) -> list[dict[str, int | float]]:
+        """The windows of one resolution that start in [start_epoch, end_epoch), oldest first: each with its
+        `start` and every counter (total, good, latency_count, latency_sum_ms, lb00.., 0 when never added)."""
+        ...
+
+
+class SlaWindowStore(SlaWindowReader, Protocol):
+    def add_events(
+        self, batch_id: str, increments: Mapping[tuple[str, int], Mapping[str, float]], now: datetime
+    ) -> int:
+        """Add each (partition, instant)'s counters to its minute, hour and day, exactly once per batch_id."""
+        ...
+
+
+class SloRepository(Protocol):
+    """SLOs and each tenant's SLA policy in the config table."""
+
+    def put(self, slo: Slo) -> None: ...
+
+    def get(self, tenant_id: str, slo_id: str) -> Slo | None: ...
+
+    def delete(self, tenant_id: str, slo_id: str) -> bool:
+        """False when there was nothing to delete."""
+        ...
+
+    def list_for_tenant(self, tenant_id: str) -> list[Slo]:
+        """Ordered by id."""
+        ...
+
+    def all_slos(self) -> list[Slo]:
+        """Every tenant's SLOs, ordered by (tenant, id)."""
+        ...
+
+    def get_sla_policy(self, tenant_id: str) -> SlaPolicy | None: ...
+
+    def put_sla_policy(self, tenant_id: str, policy: SlaPolicy) -> None: ...

@@ -3,9 +3,7 @@
 Probes table (TTL attribute expires_at):
   <tenant>#<monitor> / STATE               the monitor's state, its last heartbeat and its outbox
   <tenant>#<monitor> / R#<slot, 10 digits> one raw result per slot, expiring result_ttl_s after the slot
-SLA windows table (TTL attribute expires_at):
-  <tenant>#<monitor> / H#<hour start>      counters of one UTC hour
-  <tenant>#<monitor> / D#<YYYY-MM-DD>      counters of one UTC day
+SLA windows table (see adapters/sla_windows.py): each result adds to its minute's, hour's and day's counters.
 
 The outbox keeps each transition not yet handed on as its own top-level attribute of the state item,
 `pending#<event id>` holding the event's JSON. A single `pending` map would need to exist before
@@ -19,14 +17,22 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from vigil_core.adapters.aws import dynamodb_client
 from vigil_core.adapters.dynamodb_monitors import batch_get_items, store_errors, transact_if_current
+from vigil_core.adapters.sla_windows import (
+    DynamoDbSlaWindows,
+    WindowCounters,
+    WindowResolution,
+    WindowRetention,
+)
+from vigil_core.adapters.sla_windows import n as _n
+from vigil_core.adapters.sla_windows import s as _s
 from vigil_core.models.probes import RESULT_RETENTION_S, MonitorKey, ProbeResult, StoredMonitorState, TransitionEvent
 from vigil_core.models.rollups import HISTOGRAM_BOUNDS
 from vigil_core.models.sla import LATENCY_BUCKETS
@@ -38,27 +44,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
 
 Item = dict[str, Any]
-WindowCounters = dict[str, int | float]
-WindowResolution = Literal["hour", "day"]
 
 STATE_SORT_KEY = "STATE"
 PENDING_PREFIX = "pending#"
-HOUR_S = 3600
-DAY_S = 86400
 # A result's sort key is its slot, but results are asked for by when their check finished, which can be
 # well after the slot (a shard redelivered by SQS runs late). Queries reach this far before `since`.
 MAX_RESULT_LATENESS_S = 3600
-# Every integer counter of a window; latency_sum_ms (a float) comes besides them.
-WINDOW_COUNTERS: tuple[str, ...] = (
-    "total",  # conclusive results outside maintenance: the SLA's denominator
-    "good",  # of those, UP or DEGRADED
-    "degraded",
-    "down",
-    "maintenance",
-    "inconclusive",
-    "latency_count",
-    *LATENCY_BUCKETS,
-)
 _GOOD = (CheckStatus.UP, CheckStatus.DEGRADED)
 
 
@@ -72,25 +63,6 @@ def result_sort_key(slot: int) -> str:
 
 def pending_attribute(event_id: str) -> str:
     return f"{PENDING_PREFIX}{event_id}"
-
-
-def hour_window(slot: int) -> tuple[str, int]:
-    """The sort key and start (epoch seconds) of the UTC hour a slot falls in."""
-    start = slot // HOUR_S * HOUR_S
-    return f"H#{start:010d}", start
-
-
-def day_window(slot: int) -> tuple[str, int]:
-    """The sort key and start (epoch seconds) of the UTC day a slot falls in."""
-    start = slot // DAY_S * DAY_S
-    return f"D#{datetime.fromtimestamp(start, UTC):%Y-%m-%d}", start
-
-
-def window_start(sort_key: str) -> int:
-    kind, _, rest = sort_key.partition("#")
-    if kind == "H":
-        return int(rest)
-    return int(datetime.strptime(rest, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
 def latency_bucket(response_time_ms: float) -> str:
@@ -125,50 +97,18 @@ def window_increments(result: ProbeResult) -> dict[str, int | float]:
     return increments
 
 
-def window_summary(start: int, counters: Mapping[str, Any]) -> WindowCounters:
-    """A window as the readers get it: its start, every integer counter (0 when never added to), the sum."""
-    summary: WindowCounters = {"start": start}
-    for name in WINDOW_COUNTERS:
-        summary[name] = int(counters.get(name, 0))
-    summary["latency_sum_ms"] = float(counters.get("latency_sum_ms", 0.0))
-    return summary
-
-
-def window_range(resolution: WindowResolution, start_epoch: int, end_epoch: int) -> tuple[str, str]:
-    """The sort keys of the first and last window that starts in [start_epoch, end_epoch)."""
-    if resolution == "hour":
-        # Hour keys are zero-padded epochs, so any start, aligned or not, bounds them as a string.
-        return f"H#{start_epoch:010d}", f"H#{end_epoch - 1:010d}"
-    first_day = -(-start_epoch // DAY_S) * DAY_S
-    return day_window(first_day)[0], day_window(end_epoch - 1)[0]
-
-
-def _n(value: float) -> dict[str, str]:
-    """A DynamoDB number: integers written plainly, other floats in Python's shortest round-trip form."""
-    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
-        return {"N": str(int(value))}
-    return {"N": repr(value)}
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
 class DynamoDbProbeStore:
     def __init__(
         self,
         probes_table: str,
         sla_windows_table: str,
         result_ttl_s: int = RESULT_RETENTION_S,
-        hour_window_ttl_s: int = 100 * DAY_S,
-        day_window_ttl_s: int = 800 * DAY_S,
+        window_retention: WindowRetention | None = None,
         client: DynamoDBClient | None = None,
     ) -> None:
         self.probes_table = probes_table
-        self.sla_windows_table = sla_windows_table
+        self.sla_windows = DynamoDbSlaWindows(sla_windows_table, window_retention, client=client)
         self.result_ttl_s = result_ttl_s
-        self.hour_window_ttl_s = hour_window_ttl_s
-        self.day_window_ttl_s = day_window_ttl_s
         self._client = client
 
     @property
@@ -251,23 +191,8 @@ class DynamoDbProbeStore:
     def windows(
         self, key: MonitorKey, resolution: WindowResolution, start_epoch: int, end_epoch: int
     ) -> list[WindowCounters]:
-        """The SLA windows of one resolution that start in [start_epoch, end_epoch), oldest first."""
-        low, high = window_range(resolution, start_epoch, end_epoch)
-        if end_epoch <= start_epoch or low > high:  # no window starts in the range; BETWEEN would refuse it
-            return []
-        with store_errors("query SLA windows"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.sla_windows_table,
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-                ExpressionAttributeValues={":pk": _s(state_partition_key(key)), ":low": _s(low), ":high": _s(high)},
-            )
-            items = [item for page in pages for item in page.get("Items", [])]
-        return [
-            window_summary(
-                window_start(item["sk"]["S"]), {name: value["N"] for name, value in item.items() if "N" in value}
-            )
-            for item in items
-        ]
+        """The monitor's SLA windows of one resolution that start in [start_epoch, end_epoch), oldest first."""
+        return self.sla_windows.windows(state_partition_key(key), resolution, start_epoch, end_epoch)
 
     # -- item mapping ---------------------------------------------------------------------------------
 
@@ -330,23 +255,8 @@ class DynamoDbProbeStore:
         return item
 
     def _window_updates(self, result: ProbeResult) -> Iterator[UpdateTypeDef]:
-        increments = window_increments(result)
-        names = {f"#c{index}": name for index, name in enumerate(increments)}
-        names["#expires_at"] = "expires_at"
-        additions = ", ".join(f"#c{index} :c{index}" for index in range(len(increments)))
-        for (sort_key, start), ttl_s in (
-            (hour_window(result.slot), self.hour_window_ttl_s),
-            (day_window(result.slot), self.day_window_ttl_s),
-        ):
-            values: Item = {f":c{index}": _n(value) for index, value in enumerate(increments.values())}
-            values[":expires_at"] = _n(start + ttl_s)
-            yield {
-                "TableName": self.sla_windows_table,
-                "Key": {"pk": _s(state_partition_key(result.key)), "sk": _s(sort_key)},
-                "UpdateExpression": f"ADD {additions} SET #expires_at = :expires_at",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
+        updates = self.sla_windows.updates_for(state_partition_key(result.key), result.slot, window_increments(result))
+        yield from cast("Iterator[UpdateTypeDef]", updates)
 
     @staticmethod
     def _stored_state_from(item: Item | None) -> StoredMonitorState:

@@ -1,6 +1,6 @@
 """Tenants and API keys in the config table (single-table design, keys pk/sk).
 
-TENANT#<id>   / TENANT          the tenant
+TENANT#<id>   / TENANT          the tenant; kind_pk TENANT, kind_sk <id> (every tenant is one "by-kind" Query)
 TENANT#<id>   / APIKEY#<key id> the tenant's keys, for listing and revoking by key id
 APIKEY#<hash> / APIKEY          the key's owner, for authentication by a single GetItem
 """
@@ -37,22 +37,26 @@ class DynamoDBTenantDirectory:
             "name": _s(tenant.name),
             "sla_tier": _s(tenant.sla_tier.value),
             "created_at": _s(tenant.created_at.isoformat()),
+            "kind_pk": _s("TENANT"),
+            "kind_sk": _s(tenant.id),
         }
         self.client.put_item(TableName=self.table_name, Item=item)
+
+    def list_tenants(self) -> list[Tenant]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            IndexName="by-kind",
+            KeyConditionExpression="kind_pk = :kind",
+            ExpressionAttributeValues={":kind": _s("TENANT")},
+        )
+        return [_tenant_from(item) for page in pages for item in page.get("Items", [])]
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         response = self.client.get_item(
             TableName=self.table_name, Key={"pk": _s(f"TENANT#{tenant_id}"), "sk": _s("TENANT")}
         )
         item = response.get("Item")
-        if item is None:
-            return None
-        return Tenant(
-            id=item["tenant_id"]["S"],
-            name=item["name"]["S"],
-            sla_tier=item["sla_tier"]["S"],
-            created_at=item["created_at"]["S"],
-        )
+        return None if item is None else _tenant_from(item)
 
     def put_api_key(self, api_key: ApiKey) -> None:
         attributes = {
@@ -93,3 +97,12 @@ class DynamoDBTenantDirectory:
             created_at=item["created_at"]["S"],
             revoked_at=item["revoked_at"]["S"] if "revoked_at" in item else None,
         )
+
+
+def _tenant_from(item: dict[str, Any]) -> Tenant:
+    return Tenant(
+        id=item["tenant_id"]["S"],
+        name=item["name"]["S"],
+        sla_tier=item["sla_tier"]["S"],
+        created_at=item["created_at"]["S"],
+    )

@@ -32,6 +32,9 @@ class InMemoryTenantDirectory:
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)
 
+    def list_tenants(self) -> list[Tenant]:
+        return [self.tenants[tenant_id] for tenant_id in sorted(self.tenants)]
+
     def put_api_key(self, api_key: ApiKey) -> None:
         self.keys[api_key.key_hash] = api_key
 

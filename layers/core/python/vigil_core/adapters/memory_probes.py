@@ -11,15 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from vigil_core.adapters.dynamodb_probes import (
-    WindowCounters,
-    WindowResolution,
-    day_window,
-    hour_window,
-    window_increments,
-    window_start,
-    window_summary,
-)
+from vigil_core.adapters.dynamodb_probes import state_partition_key, window_increments
+from vigil_core.adapters.sla_windows import InMemorySlaWindows, WindowCounters, WindowResolution
 from vigil_core.errors import conflict, not_found
 from vigil_core.models.monitors import Monitor
 from vigil_core.models.probes import (
@@ -96,11 +89,10 @@ class _StateRecord:
 class InMemoryProbeStore:
     """Nothing expires here: retention is DynamoDB's TTL, tested with the DynamoDB adapter."""
 
-    def __init__(self) -> None:
+    def __init__(self, sla_windows: InMemorySlaWindows | None = None) -> None:
         self.states: dict[MonitorKey, _StateRecord] = {}
         self.stored_results: dict[MonitorKey, dict[int, ProbeResult]] = {}
-        # (monitor, window sort key as in DynamoDB: "H#<epoch>" or "D#<YYYY-MM-DD>") -> counters
-        self.window_counters: dict[tuple[MonitorKey, str], dict[str, int | float]] = {}
+        self.sla_windows = sla_windows or InMemorySlaWindows()
         self._lock = threading.Lock()  # probe runs record from a thread pool
 
     def load_states(self, keys: Sequence[MonitorKey]) -> dict[MonitorKey, StoredMonitorState]:
@@ -120,11 +112,7 @@ class InMemoryProbeStore:
             if result.transition is not None:
                 record.pending[result.transition.event_id] = result.transition
             self.stored_results.setdefault(key, {})[result.slot] = result
-            increments = window_increments(result)
-            for sort_key, _ in (hour_window(result.slot), day_window(result.slot)):
-                counters = self.window_counters.setdefault((key, sort_key), {})
-                for name, value in increments.items():
-                    counters[name] = counters.get(name, 0) + value
+            self.sla_windows.add(state_partition_key(key), result.slot, window_increments(result))
             return True
 
     def clear_pending(self, key: MonitorKey, event_ids: Sequence[str]) -> None:
@@ -150,17 +138,9 @@ class InMemoryProbeStore:
     def windows(
         self, key: MonitorKey, resolution: WindowResolution, start_epoch: int, end_epoch: int
     ) -> list[WindowCounters]:
-        """The SLA windows of one resolution that start in [start_epoch, end_epoch), oldest first."""
-        prefix = "H#" if resolution == "hour" else "D#"
+        """The monitor's SLA windows of one resolution that start in [start_epoch, end_epoch), oldest first."""
         with self._lock:
-            found = [
-                (start, dict(counters))
-                for (monitor, sort_key), counters in self.window_counters.items()
-                if monitor == key
-                and sort_key.startswith(prefix)
-                and start_epoch <= (start := window_start(sort_key)) < end_epoch
-            ]
-        return [window_summary(start, counters) for start, counters in sorted(found, key=lambda entry: entry[0])]
+            return self.sla_windows.windows(state_partition_key(key), resolution, start_epoch, end_epoch)
 
     @staticmethod
     def _stored(record: _StateRecord | None) -> StoredMonitorState:
