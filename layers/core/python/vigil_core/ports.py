@@ -412,7 +412,13 @@ class SlaWindowStore(SlaWindowReader, Protocol):
         ...
 
 
-class SloRepository(Protocol):
+class SloLister(Protocol):
+    def list_for_tenant(self, tenant_id: str) -> list[Slo]:
+        """Ordered by id."""
+        ...
+
+
+class SloRepository(SloLister, Protocol):
     """SLOs and each tenant's SLA policy in the config table."""
 
     def put(self, slo: Slo) -> None: ...
@@ -421,10 +427,6 @@ class SloRepository(Protocol):
 
     def delete(self, tenant_id: str, slo_id: str) -> bool:
         """False when there was nothing to delete."""
-        ...
-
-    def list_for_tenant(self, tenant_id: str) -> list[Slo]:
-        """Ordered by id."""
         ...
 
     def all_slos(self) -> list[Slo]:

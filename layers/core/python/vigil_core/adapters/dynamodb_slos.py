@@ -6,12 +6,15 @@ TENANT#<tenant> / SLA_POLICY    the tenant's SLA policy (tier, target overrides,
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.aws import dynamodb_client
 from vigil_core.adapters.dynamodb_alert_rules import RULES_BY_KIND_INDEX, tenant_key
 from vigil_core.adapters.dynamodb_monitors import store_errors
 from vigil_core.models.slo import SlaPolicy, Slo
+from vigil_core.ports import SloLister
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -123,3 +126,21 @@ class InMemorySloRepository:
 
     def put_sla_policy(self, tenant_id: str, policy: SlaPolicy) -> None:
         self.policies[tenant_id] = policy
+
+
+class CachedSloLister:
+    """A tenant's SLOs, re-read at most every `max_age_s`: ingest counts every batch against them, and an
+    SLO created a minute ago starting to count a minute late is a fair price for not reading them per batch."""
+
+    def __init__(self, slos: SloLister, max_age_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.slos = slos
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._cache: dict[str, tuple[float, list[Slo]]] = {}
+
+    def list_for_tenant(self, tenant_id: str) -> list[Slo]:
+        now = self.clock()
+        cached = self._cache.get(tenant_id)
+        if cached is None or now - cached[0] >= self.max_age_s:
+            cached = self._cache[tenant_id] = (now, self.slos.list_for_tenant(tenant_id))
+        return cached[1]

@@ -15,8 +15,16 @@ from vigil_core.errors import bad_request, payload_too_large, unavailable, unsup
 from vigil_core.models.http import ApiRequest
 from vigil_core.models.metrics import MetricBatch
 from vigil_core.models.rollups import Resolution, aggregate
-from vigil_core.ports import EvaluationQueue, IdempotencyGuard, RollupStore, StoreUnavailableError
+from vigil_core.ports import (
+    EvaluationQueue,
+    IdempotencyGuard,
+    RollupStore,
+    SlaWindowStore,
+    SloLister,
+    StoreUnavailableError,
+)
 from vigil_core.services.auth import Authenticator
+from vigil_core.services.slo_events import metric_slo_increments
 from vigil_core.validation import to_vigil_error
 
 logger = logging.getLogger(__name__)
@@ -47,6 +55,7 @@ class IngestResult(BaseModel):
     series_minutes: int
     writes: int
     batch_id: str
+    slo_windows: int = 0  # SLA window counters of the tenant's metric SLOs the batch added to
 
 
 class IngestOutcome(BaseModel):
@@ -62,6 +71,14 @@ class IngestDependencies:
     idempotency: IdempotencyGuard
     # Asks for the tenant's rules on the pushed metrics to run at once; None leaves it to the minute's run.
     evaluation: EvaluationQueue | None = None
+    # The tenant's metric SLOs count the batch's events into their SLA windows; None: no SLO counting.
+    slo_counting: SloCounting | None = None
+
+
+@dataclass(frozen=True)
+class SloCounting:
+    slos: SloLister
+    windows: SlaWindowStore
 
 
 def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -> IngestOutcome:
@@ -80,7 +97,10 @@ def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -
     def store() -> dict[str, Any]:
         batch_id = batch_id_for(tenant_id, idempotency_key)
         try:
-            return ingest_batch(tenant_id, batch, batch_id, deps.store, deps.retention, now).model_dump()
+            result = ingest_batch(tenant_id, batch, batch_id, deps.store, deps.retention, now)
+            if deps.slo_counting is not None:
+                result.slo_windows = count_slo_events(tenant_id, batch, batch_id, deps.slo_counting, now)
+            return result.model_dump()
         except StoreUnavailableError as exc:
             raise unavailable(
                 f"metric storage failed part-way ({exc}); retry with this Idempotency-Key to complete the "
@@ -167,3 +187,9 @@ def ingest_batch(
         writes=writes,
         batch_id=batch_id,
     )
+
+
+def count_slo_events(tenant_id: str, batch: MetricBatch, batch_id: str, counting: SloCounting, now: datetime) -> int:
+    """Add the batch's events to its tenant's metric SLOs' windows (exactly once per batch id, like rollups)."""
+    increments = metric_slo_increments(counting.slos.list_for_tenant(tenant_id), batch.points, now)
+    return counting.windows.add_events(batch_id, increments, now) if increments else 0
