@@ -92,8 +92,9 @@ class SloService:
         created_at: datetime | None,
     ) -> Slo:
         sli = definition.sli
-        if isinstance(sli, AvailabilitySli | LatencySli) and self.monitors.get(MonitorKey(tenant_id, sli.monitor)) is None:
-            raise bad_request("sli.monitor", f"no monitor {sli.monitor!r}: create the monitor first")
+        monitor = sli.monitor if isinstance(sli, AvailabilitySli | LatencySli) else None
+        if monitor is not None and self.monitors.get(MonitorKey(tenant_id, monitor)) is None:
+            raise bad_request("sli.monitor", f"no monitor {monitor!r}: create the monitor first")
         if created_at is None and len(self.slos.list_for_tenant(tenant_id)) >= MAX_SLOS_PER_TENANT:
             raise conflict(f"a tenant has at most {MAX_SLOS_PER_TENANT} SLOs")
         now = self.clock()
