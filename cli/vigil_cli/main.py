@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from vigil_cli import CliError
 
 # Each module exposes register(subparsers) and sets ``func`` on its parsers.
-COMMAND_MODULES = ("vigil_cli.local.commands", "vigil_cli.demo", "vigil_cli.import_commands", "vigil_cli.dlq")
+COMMAND_MODULES = (
+    "vigil_cli.local.commands",
+    "vigil_cli.demo",
+    "vigil_cli.import_commands",
+    "vigil_cli.dlq",
+    "vigil_cli.slo_commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
