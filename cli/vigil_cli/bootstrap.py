@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.models.tenants import ApiKey, SlaTier, hash_api_key
@@ -110,3 +110,43 @@ def enable_demo_channel(cloud: LocalCloud, webhook_url: str, tenant_id: str = DE
             }
             rules.put_escalation_policy(tenant_id, EscalationPolicy(levels=levels))
     return any(channel.type is ChannelType.SLACK and channel.secret == reference for channel in policy.channels)
+
+
+DEMO_SLOS: tuple[dict[str, Any], ...] = (
+    {
+        "id": "demo-shop-availability",
+        "name": "Demo shop availability",
+        "sli": {"kind": "availability", "monitor": "demo-shop"},
+        "window": {"kind": "rolling", "days": 30},
+    },
+    {
+        "id": "checkout-errors",
+        "name": "Checkout errors",
+        "description": "5xx responses of the checkout service (the demo pushes them)",
+        "sli": {
+            "kind": "ratio",
+            "metric": "http.requests",
+            "matchers": [{"label": "service", "value": "checkout"}],
+            "bad": [{"label": "status", "value": "5xx"}],
+        },
+        "objective_pct": 99.0,
+        "window": {"kind": "month"},
+    },
+)
+
+
+def create_demo_slos(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> list[str]:
+    """The demo tenant's SLOs (the flapping shop's availability, checkout's error rate), unless it has SLOs
+    already (a kept backend's are the user's). Returns the ids created."""
+    from vigil_core.adapters.dynamodb_slos import DynamoDbSloRepository
+    from vigil_core.models.slo import Slo
+    from vigil_core.services.slos import parse_slo
+
+    slos = DynamoDbSloRepository(cloud.functions.get("sla").environment["CONFIG_TABLE_NAME"])
+    if slos.list_for_tenant(tenant_id):
+        return []
+    now = datetime.now(UTC)
+    for body in DEMO_SLOS:
+        definition = parse_slo(body)
+        slos.put(Slo(tenant_id=tenant_id, id=definition.slo_id, definition=definition, created_at=now, updated_at=now))
+    return [body["id"] for body in DEMO_SLOS]

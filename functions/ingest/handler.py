@@ -11,12 +11,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.dynamodb_slos import CachedSloLister, DynamoDbSloRepository
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.adapters.idempotency import PowertoolsIdempotencyGuard
+from vigil_core.adapters.sla_windows import DynamoDbSlaWindows
 from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.services.auth import Authenticator
-from vigil_core.services.ingest import IngestDependencies, Retention, submit_batch
+from vigil_core.services.ingest import IngestDependencies, Retention, SloCounting, submit_batch
 from vigil_core.settings import IngestSettings, load_settings
 
 logger = Logger()
@@ -38,6 +40,10 @@ def build_dependencies() -> IngestDependencies:
         evaluation=SqsEvaluationQueue(settings.alert_evaluation_queue_url)
         if settings.alert_evaluation_queue_url
         else None,
+        slo_counting=SloCounting(
+            CachedSloLister(DynamoDbSloRepository(settings.config_table_name)),
+            DynamoDbSlaWindows(settings.sla_windows_table_name),
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Annotated, Any, Final, Self
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
@@ -34,6 +34,7 @@ ALERT_RULES_FILE_KEY: Final = "vigil:alertRulesFile"
 ESCALATION_POLICIES_FILE_KEY: Final = "vigil:escalationPoliciesFile"
 PROBES_KEY: Final = "vigil:probes"
 NOTIFICATIONS_KEY: Final = "vigil:notifications"
+SLA_KEY: Final = "vigil:sla"
 
 CONTEXT_KEYS: Final = (
     STAGE_KEY,
@@ -46,6 +47,7 @@ CONTEXT_KEYS: Final = (
     ESCALATION_POLICIES_FILE_KEY,
     PROBES_KEY,
     NOTIFICATIONS_KEY,
+    SLA_KEY,
 )
 
 # The stage whose data is disposable: its tables and log groups are deleted with the stack.
@@ -158,6 +160,22 @@ class NotificationOptions(_FrozenModel):
     http_max_attempts: int = Field(default=3, alias="httpMaxAttempts", ge=1, le=10)
 
 
+class SlaOptions(_FrozenModel):
+    """Who may read platform-wide SLA reports, and when last month's reports are written."""
+
+    operator_tenants: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")], ...] = Field(
+        alias="operatorTenants", description="tenants whose API keys may read every tenant's reports"
+    )
+    report_schedule: str = Field(
+        alias="reportSchedule",
+        pattern=r"^cron\(.+\)$",
+        description=(
+            "EventBridge cron (UTC) of the monthly report job, reporting the month before its run; by noon UTC "
+            "on the 1st every time zone has finished that month"
+        ),
+    )
+
+
 class StackConfig(_FrozenModel):
     """Validated stage configuration; field aliases are the CDK context keys."""
 
@@ -174,8 +192,9 @@ class StackConfig(_FrozenModel):
     escalation_policies_file: str = Field(alias=ESCALATION_POLICIES_FILE_KEY)
     probes: ProbeOptions = Field(alias=PROBES_KEY)
     notifications: NotificationOptions = Field(alias=NOTIFICATIONS_KEY)
+    sla: SlaOptions = Field(alias=SLA_KEY)
 
-    @field_validator("metrics_ttl_days", "api_throttle", "probes", "notifications", mode="before")
+    @field_validator("metrics_ttl_days", "api_throttle", "probes", "notifications", "sla", mode="before")
     @classmethod
     def _accept_json_text(cls, value: object) -> object:
         return _parse_json_object(value)

@@ -15,6 +15,7 @@ from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
 from vigil_infra.constructs.notifications import Notifications
 from vigil_infra.constructs.probes import Probes
+from vigil_infra.constructs.sla import Sla
 from vigil_infra.constructs.storage import VigilStorage
 from vigil_infra.paths import ProjectPaths
 
@@ -84,6 +85,9 @@ class VigilStack(Stack):
             paths=paths,
             escalation_policies=self.escalation_policies,
         )
+        self.sla = Sla(
+            self, "Sla", config=config, storage=self.storage, layers=self.layers, paths=paths, api=self.ingest_api
+        )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function
         ingest.add_environment("ALERT_EVALUATION_QUEUE_URL", self.alerting.evaluation_queue.queue_url)
@@ -103,4 +107,16 @@ class VigilStack(Stack):
             "EscalationStateMachineArn",
             value=self.escalation.state_machine.state_machine_arn,
             description="Step Functions state machine that pages escalation levels",
+        )
+        CfnOutput(
+            self,
+            "SlaReportsBucketName",
+            value=self.sla.reports_bucket.bucket_name,
+            description="S3 bucket of the monthly SLA reports (reports/<YYYY-MM>/...)",
+        )
+        CfnOutput(
+            self,
+            "SlaReportsTopicArn",
+            value=self.sla.reports_topic.topic_arn,
+            description="SNS topic telling each tenant (attribute tenant) its monthly SLA report is ready",
         )

@@ -157,6 +157,7 @@ def test_layers_target_python313_on_arm64(vigil: SynthesizedVigil) -> None:
                 "CONFIG_TABLE_NAME": "storage.config_table",
                 "METRICS_TABLE_NAME": "storage.metrics_table",
                 "IDEMPOTENCY_TABLE_NAME": "storage.idempotency_table",
+                "SLA_WINDOWS_TABLE_NAME": "storage.sla_windows_table",  # metric SLOs' event counters
                 # Rules on the pushed metrics are evaluated at once, not at the next minute.
                 "ALERT_EVALUATION_QUEUE_URL": "alerting.evaluation_queue",
             },

@@ -17,6 +17,7 @@ FULL_ENV = {
     "METRICS_TTL_MINUTE_DAYS": "7",
     "METRICS_TTL_HOUR_DAYS": "90",
     "METRICS_TTL_DAY_DAYS": "400",
+    "SLA_WINDOWS_TABLE_NAME": "vigil-sla-windows",
 }
 
 

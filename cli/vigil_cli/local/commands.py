@@ -283,6 +283,8 @@ def _serve(
             raise CliError("the template has no API Gateway RestApi to serve")
         tenant = _create_demo_tenant(cloud)
         _enable_default_rule_pack(cloud, tenant.tenant_id)
+        if "sla" in cloud.functions.names():
+            importlib.import_module("vigil_cli.bootstrap").create_demo_slos(cloud, tenant.tenant_id)
         demo_channel_used = _enable_demo_channel(cloud, tenant.tenant_id, demo_channel)
         cloud.write_stack_state(state_dir / STACK_STATE_FILE)
         state = {
@@ -394,6 +396,11 @@ def _banner(cloud: LocalCloud, state: dict[str, Any], demo_channel_used: bool | 
             "Alerts (the default rule pack is on: a demo monitor down for a minute fires `service-down`):",
             f'  curl -sS "{url}/v1/alerts" -H "x-api-key: {key}"',
             f'  curl -sS "{url}/v1/alert-rules" -H "x-api-key: {key}"',
+            "SLOs and the SLA report (availability, latency, error budget, burn rate; json, csv or html):",
+            f'  curl -sS "{url}/v1/slos/demo-shop-availability/status" -H "x-api-key: {key}"',
+            f'  curl -sS "{url}/v1/sla/{state["tenant_id"]}?period=daily" -H "x-api-key: {key}"',
+            f'  curl -sS "{url}/v1/reports/sla?tenant={state["tenant_id"]}&period=monthly&format=html" '
+            f'-H "x-api-key: {key}" -o sla.html',
             *_notification_lines(state, demo_channel_used),
             "",
             "Ctrl-C stops it. Requests and invocations:",

@@ -150,6 +150,7 @@ class Alerting(Construct):
         storage.grant_config_access(api, write=True)  # rules and policies (and API key look-ups)
         storage.metrics_table.grant_read_data(evaluator)
         storage.probes_table.grant_read_data(evaluator)
+        storage.sla_windows_table.grant_read_write_data(evaluator)  # SLO burn rates; timeslice counts per hour
 
     def _routes(self, api: IngestApi) -> list[apigateway.Method]:
         integration = apigateway.LambdaIntegration(self.api_function.function, allow_test_invoke=False)

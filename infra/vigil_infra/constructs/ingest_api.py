@@ -81,9 +81,11 @@ class IngestApi(Construct):
                 "METRICS_TTL_MINUTE_DAYS": str(ttl_days.minute),
                 "METRICS_TTL_HOUR_DAYS": str(ttl_days.hour),
                 "METRICS_TTL_DAY_DAYS": str(ttl_days.day),
+                "SLA_WINDOWS_TABLE_NAME": storage.sla_windows_table.table_name,
             },
         )
-        storage.grant_config_access(ingest.function, write=False)  # API key lookup
+        storage.grant_config_access(ingest.function, write=False)  # API key lookup, the tenant's SLOs
+        storage.sla_windows_table.grant_read_write_data(ingest.function)  # metric SLOs' event counters
         storage.metrics_table.grant_read_write_data(ingest.function)  # rollup upserts
         storage.idempotency_table.grant_read_write_data(ingest.function)  # Powertools idempotency records
         return ingest

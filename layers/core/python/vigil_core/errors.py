@@ -90,3 +90,7 @@ def unprocessable(message: str, field_name: str) -> VigilError:
 
 def unavailable(message: str, **extra: Any) -> VigilError:
     return VigilError(message, 503, "unavailable", extra=extra)
+
+
+def forbidden(message: str) -> VigilError:
+    return VigilError(message, 403, "forbidden")

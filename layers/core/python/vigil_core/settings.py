@@ -36,6 +36,7 @@ class IngestSettings(TableSettings):
     metrics_ttl_day_days: int = Field(gt=0, le=3650)
     # Empty: rules on the pushed metrics wait for the minute's evaluation instead of running at once.
     alert_evaluation_queue_url: str = ""
+    sla_windows_table_name: str = Field(min_length=3)  # metric SLOs count the batches' events there
 
 
 class QuerySettings(TableSettings):
@@ -130,3 +131,23 @@ class AlertEvaluatorSettings(AlertDeskSettings):
     sla_windows_table_name: str = Field(min_length=3)
     # The alert-rules.yaml the stack was deployed with, normalized to JSON beside the evaluator's handler.
     alert_rules_file: str = ""
+
+
+class SlaReaderSettings(FunctionSettings):
+    config_table_name: str = Field(min_length=3)
+    sla_windows_table_name: str = Field(min_length=3)
+    alerts_table_name: str = Field(min_length=3)
+
+
+class SlaApiSettings(SlaReaderSettings):
+    # Comma-separated tenants whose keys may read every tenant's reports (platform-wide and per tenant).
+    operator_tenants: str = ""
+
+    @property
+    def operators(self) -> frozenset[str]:
+        return frozenset(tenant.strip() for tenant in self.operator_tenants.split(",") if tenant.strip())
+
+
+class SlaReportJobSettings(SlaReaderSettings):
+    reports_bucket_name: str = Field(min_length=3)
+    reports_topic_arn: str = Field(min_length=20)

@@ -11,6 +11,10 @@ from vigil_core.adapters.dynamodb_alerts import DynamoDbAlertStore
 from vigil_core.adapters.dynamodb_monitors import DynamoDbMonitorRepository
 from vigil_core.adapters.dynamodb_probes import DynamoDbProbeStore
 from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
+from vigil_core.adapters.dynamodb_slos import DynamoDbSloRepository
+from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
+from vigil_core.adapters.sla_timeslices import DynamoDbTimesliceLedger
+from vigil_core.adapters.sla_windows import DynamoDbSlaWindows
 from vigil_core.adapters.sns_alerts import SnsAlertPublisher
 from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.services.alert_rules import CodeRule, parse_rules_document
@@ -38,6 +42,10 @@ def build_alert_engine(settings: AlertEvaluatorSettings) -> AlertEngine:
         rollups=DynamoDBRollupStore(settings.metrics_table_name),
         monitors=DynamoDbMonitorRepository(settings.config_table_name),
         probe_states=DynamoDbProbeStore(settings.probes_table_name, settings.sla_windows_table_name),
+        slos=DynamoDbSloRepository(settings.config_table_name),
+        sla_windows=DynamoDbSlaWindows(settings.sla_windows_table_name),
+        tenants=DynamoDBTenantDirectory(settings.config_table_name),
+        timeslices=DynamoDbTimesliceLedger(settings.sla_windows_table_name),
     )
 
 

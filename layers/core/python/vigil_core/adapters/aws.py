@@ -18,6 +18,7 @@ from vigil_core.ports import ChannelSendError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
@@ -62,6 +63,11 @@ def sns_client() -> SNSClient:
 
 def sesv2_client() -> SESV2Client:
     client: SESV2Client = _client("sesv2", _region(), os.environ.get("AWS_ENDPOINT_URL"))
+    return client
+
+
+def s3_client() -> S3Client:
+    client: S3Client = _client("s3", _region(), os.environ.get("AWS_ENDPOINT_URL"))
     return client
 
 

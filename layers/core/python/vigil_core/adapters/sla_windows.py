@@ -163,11 +163,20 @@ class DynamoDbSlaWindows:
         """Add each (partition, instant)'s counters to its minute, hour and day, exactly once per batch_id:
         each transaction also puts a marker that must not exist yet, so a retried batch (same id, same
         increments, so the same parts) skips the parts already counted. Returns the windows written."""
+        # A transaction may touch an item once: minutes of one hour are summed into one update of that hour.
+        merged: dict[tuple[str, str], tuple[WindowResolution, int, dict[str, float]]] = {}
+        for (partition, epoch), counters in sorted(increments.items()):
+            for resolution, sort_key, start in windows_of(epoch):
+                _, _, totals = merged.setdefault((partition, sort_key), (resolution, start, {}))
+                for name, value in counters.items():
+                    totals[name] = totals.get(name, 0) + value
         updates = [
-            (partition, update)
-            for (partition, epoch), counters in sorted(increments.items())
-            if counters
-            for update in self.updates_for(partition, epoch, counters)
+            (
+                partition,
+                add_update(self.table_name, partition, sort_key, totals, self.retention.expires_at(kind, start)),
+            )
+            for (partition, sort_key), (kind, start, totals) in merged.items()
+            if totals
         ]
         written = 0
         per_part = MAX_TRANSACTION_ITEMS - 1

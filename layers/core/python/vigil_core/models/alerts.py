@@ -1,8 +1,8 @@
 """Alert rules, alerts, silences and a tenant's alerting policy.
 
-Rules come in two kinds told apart by `kind`: threshold rules over metric rollups and probe rules over
-monitor states. Every bad field is refused with its name and reason. Durations accept 30s / 5m / 1h or
-seconds.
+Rules come in three kinds told apart by `kind`: threshold rules over metric rollups, probe rules over
+monitor states, and SLO rules, derived from each SLO with burn-rate alerting (never written by users).
+Every bad field is refused with its name and reason. Durations accept 30s / 5m / 1h or seconds.
 """
 
 from __future__ import annotations
@@ -269,6 +269,22 @@ class ProbeRule(_RuleBase):
         return (Threshold(severity=self.severity, condition=Condition.EQ, value=1, for_seconds=self.for_seconds),)
 
 
+class SloRule(_RuleBase):
+    """An SLO's multi-window, multi-burn-rate alert, derived from the SLO at each evaluation (see
+    services/alert_rules.py slo_rules). Its thresholds are the SLO's page and ticket severities, each at the
+    lowest burn-rate factor of its rows; which rows fire is decided by alerting/burn_rate.py."""
+
+    kind: Literal["slo"] = "slo"
+    slo: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,58}$")  # models/slo.py SLO_ID_PATTERN (it imports us)
+    thresholds: tuple[Threshold, ...] = Field(min_length=1, max_length=2)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _severities(cls, value: tuple[Threshold, ...]) -> tuple[Threshold, ...]:
+        return _one_threshold_per_severity(value)
+
+
+# What users write (API, alert-rules.yaml, packs); SLO rules are only ever derived.
 RuleDefinition = Annotated[ThresholdRule | ProbeRule, Field(discriminator="kind")]
 RULE_DEFINITION: TypeAdapter[ThresholdRule | ProbeRule] = TypeAdapter(RuleDefinition)
 
@@ -284,6 +300,7 @@ class RuleSource(StrEnum):
     API = "api"
     CODE = "code"  # alert-rules.yaml, deployed with the stack
     PACK = "pack"  # the default rule pack, enabled per tenant
+    SLO = "slo"  # derived from an SLO with burn-rate alerting, never stored
 
 
 class AlertRule(BaseModel):
@@ -293,7 +310,7 @@ class AlertRule(BaseModel):
 
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
     id: str = Field(pattern=RULE_ID_PATTERN)
-    definition: ThresholdRule | ProbeRule = Field(discriminator="kind")
+    definition: ThresholdRule | ProbeRule | SloRule = Field(discriminator="kind")
     source: RuleSource = RuleSource.API
     created_at: AwareDatetime
     updated_at: AwareDatetime

@@ -2,8 +2,9 @@
 alerting, notification and escalation policies (an escalation policy may also come from
 escalation-policies.yaml, see services/escalation_policies.py).
 
-A tenant's effective rules are its own rules plus the rules of the packs its policy enables; a rule of its
-own with a pack rule's id replaces that pack rule.
+A tenant's effective rules are its own rules, the rules of the packs its policy enables, and one burn-rate
+rule per SLO with alerting enabled (`slo-<SLO id>`, derived at each evaluation, never stored); a rule of its
+own with a pack or SLO rule's id replaces that rule.
 """
 
 from __future__ import annotations
@@ -11,25 +12,34 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from vigil_core.alerting.burn_rate import slo_rows
 from vigil_core.errors import FieldProblem, bad_request, conflict, not_found, validation_error
 from vigil_core.models.alerts import (
+    MAX_LABELS,
     RULE_DEFINITION,
     AlertingPolicy,
     AlertRule,
+    Annotations,
+    Condition,
     ProbeRule,
     RuleSource,
+    Severity,
+    SloRule,
+    Threshold,
     ThresholdRule,
     rule_kind,
 )
 from vigil_core.models.escalation import EscalationPolicy
 from vigil_core.models.notifications import NotificationPolicy
+from vigil_core.models.sla import BurnRateRule, WindowKind
+from vigil_core.models.slo import Slo, SloDefinition
 from vigil_core.ports import AlertRuleRepository
 from vigil_core.services.code_documents import parse_tenant_document
 from vigil_core.services.escalation_policies import (
@@ -41,6 +51,7 @@ from vigil_core.validation import parse_body, problems_from
 
 RuleDefinition = ThresholdRule | ProbeRule
 _KINDS = ("threshold", "probe")
+SLO_RULE_PREFIX = "slo-"
 
 
 def parse_rule(body: Any, *, field_prefix: str = "") -> RuleDefinition:
@@ -48,6 +59,8 @@ def parse_rule(body: Any, *, field_prefix: str = "") -> RuleDefinition:
     if not isinstance(body, Mapping):
         raise bad_request(field_prefix.rstrip(".") or "body", "must be an object")
     kind = body.get("kind", "threshold")
+    if kind == "slo":
+        raise bad_request(f"{field_prefix}kind", "slo rules are derived from SLOs")
     if not isinstance(kind, str) or kind not in _KINDS:
         raise bad_request(f"{field_prefix}kind", "must be threshold or probe")
     try:
@@ -74,9 +87,14 @@ def pack_rules(pack: str) -> tuple[RuleDefinition, ...]:
 
 
 def effective_rules(
-    tenant_id: str, own: Sequence[AlertRule], policy: AlertingPolicy, epoch: datetime
+    tenant_id: str,
+    own: Sequence[AlertRule],
+    policy: AlertingPolicy,
+    epoch: datetime,
+    derived: Sequence[AlertRule] = (),
 ) -> list[AlertRule]:
-    """The tenant's enabled rules: its own, then the enabled packs' rules it has not replaced."""
+    """The tenant's enabled rules: its own, then the enabled packs' rules and the rules `derived` from its SLOs
+    (slo_rules) that it has not replaced."""
     by_id = {rule.id: rule for rule in own}
     for pack in policy.rule_packs:
         for definition in pack_rules(pack):
@@ -89,7 +107,81 @@ def effective_rules(
                     created_at=epoch,
                     updated_at=epoch,
                 )
+    for rule in derived:
+        by_id.setdefault(rule.id, rule)
     return [rule for rule in by_id.values() if rule.definition.enabled]
+
+
+def slo_rule_id(slo_id: str) -> str:
+    return f"{SLO_RULE_PREFIX}{slo_id}"  # an SLO id has at most 59 characters, so this fits a rule id
+
+
+def slo_rules(slos: Sequence[Slo], timezone: str, at: datetime) -> list[AlertRule]:
+    """One burn-rate rule per SLO with alerting enabled; `timezone` is the tenant's (its calendar windows)."""
+    return [slo_rule(slo, slo_rows(slo, timezone, at)) for slo in slos if slo.definition.alerting.enabled]
+
+
+def slo_rule(slo: Slo, rows: Sequence[BurnRateRule]) -> AlertRule:
+    """The SLO's rule: its page and ticket severities (one threshold when they are the same), each at the
+    lowest factor among its rows, so a firing alert's value (a burn rate) is always above its threshold."""
+    definition = slo.definition
+    alerting = definition.alerting
+    thresholds = [_factor_threshold(alerting.page, rows, "page")]
+    if alerting.ticket is not alerting.page:
+        thresholds.append(_factor_threshold(alerting.ticket, rows, "ticket"))
+    own_labels = [(key, value) for key, value in definition.labels.items() if key != "slo" and not key.startswith("__")]
+    rule = SloRule(
+        id=slo_rule_id(slo.id),
+        name=f"SLO burn rate: {definition.name}"[:200],
+        labels=dict([("slo", slo.id), *own_labels][:MAX_LABELS]),
+        annotations=Annotations(
+            summary=f"The error budget of SLO {definition.name} is burning too fast",
+            description=_burn_rate_description(definition, rows),
+        ),
+        slo=slo.id,
+        thresholds=tuple(thresholds),
+    )
+    return AlertRule(
+        tenant_id=slo.tenant_id,
+        id=rule.rule_id,
+        definition=rule,
+        source=RuleSource.SLO,
+        created_at=slo.created_at,
+        updated_at=slo.updated_at,
+    )
+
+
+def _factor_threshold(severity: Severity, rows: Sequence[BurnRateRule], action: str) -> Threshold:
+    lowest = min(row.factor for row in rows if row.action == action)
+    return Threshold(severity=severity, condition=Condition.GT, value=lowest)
+
+
+def _burn_rate_description(definition: SloDefinition, rows: Sequence[BurnRateRule]) -> str:
+    def clause(row: BurnRateRule) -> str:
+        return f"{row.factor:g} over both {_duration(row.long_window)} and {_duration(row.short_window)}"
+
+    pages = " or ".join(clause(row) for row in rows if row.action == "page")
+    tickets = " or ".join(clause(row) for row in rows if row.action == "ticket")
+    alerting = definition.alerting
+    return (
+        f"The value is the burn rate over the long window of the fastest firing row (1 spends exactly the "
+        f"budget of the SLO's {_window_name(definition)} window). {alerting.page.value.capitalize()} when the "
+        f"burn rate exceeds {pages}; {alerting.ticket.value} when it exceeds {tickets}."
+    )
+
+
+def _window_name(definition: SloDefinition) -> str:
+    if definition.window.kind is WindowKind.ROLLING:
+        return f"{definition.window.days}-day"
+    return "calendar month" if definition.window.kind is WindowKind.CALENDAR_MONTH else "calendar quarter"
+
+
+def _duration(window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
 
 
 class AlertRuleService:

@@ -5,6 +5,10 @@ Every alert change is a conditional write on the alert's version: of several eva
 alert, one write wins and only the winner publishes; the others re-read and find nothing left to do.
 A transition is stored in an outbox with its alert and removed once published, so a crash between the
 two is repaired by the next evaluation.
+
+SLO burn-rate rules are derived from the tenant's SLOs at each evaluation and go through the same path
+(alerting/burn_rate.py decides what they observe). The minute's evaluation also closes the last hours of
+SLOs with timeslices budgeting (alerting/timeslices.py, adapters/sla_timeslices.py).
 """
 
 from __future__ import annotations
@@ -15,11 +19,25 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
+from vigil_core.adapters.sla_timeslices import TimesliceLedger, timeslice_partition
+from vigil_core.alerting.burn_rate import (
+    SloWindows,
+    error_budget,
+    evaluation_end,
+    observe_slo,
+    read_plan,
+    read_rows,
+    slo_rows,
+    tier_target,
+    window_lengths,
+)
 from vigil_core.alerting.grouping import flush, group_labels_for, open_group
 from vigil_core.alerting.lifecycle import acknowledge, advance, custom_fingerprint, report_custom, resolve_by_hand
 from vigil_core.alerting.observe import observe_monitor, observe_threshold_rule
 from vigil_core.alerting.suppression import Suppressor
+from vigil_core.alerting.timeslices import count_timeslices, hours_to_close, uses_timeslices
 from vigil_core.errors import conflict, not_found
 from vigil_core.models.alerts import (
     AcknowledgeInput,
@@ -34,6 +52,7 @@ from vigil_core.models.alerts import (
     Observation,
     ProbeRule,
     ResolveInput,
+    SloRule,
     ThresholdRule,
     fingerprint,
     group_key,
@@ -41,6 +60,9 @@ from vigil_core.models.alerts import (
 from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.models.probes import MonitorKey, TransitionEvent
 from vigil_core.models.rollups import Resolution
+from vigil_core.models.sla import HOUR_S, SlaTarget
+from vigil_core.models.slo import AvailabilitySli, LatencySli, MetricLatencySli, RatioSli, Slo
+from vigil_core.models.tenants import SlaTier
 from vigil_core.ports import (
     AlertPublisher,
     AlertRuleRepository,
@@ -49,8 +71,12 @@ from vigil_core.ports import (
     MonitorRepository,
     ProbeStore,
     RollupStore,
+    SlaWindowReader,
+    SloRepository,
+    StoreUnavailableError,
+    TenantDirectory,
 )
-from vigil_core.services.alert_rules import effective_rules
+from vigil_core.services.alert_rules import SLO_RULE_PREFIX, effective_rules, slo_rule_id, slo_rules
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +93,20 @@ class EvaluationReport:
     conflicts: int = 0
     transitions: int = 0
     notifications: int = 0
+    timeslice_hours: int = 0  # hours of timeslices SLOs closed
     publish_errors: list[str] = field(default_factory=list)
 
     def merge(self, other: EvaluationReport) -> None:
-        for name in ("tenants", "rules", "observations", "writes", "conflicts", "transitions", "notifications"):
+        for name in (
+            "tenants",
+            "rules",
+            "observations",
+            "writes",
+            "conflicts",
+            "transitions",
+            "notifications",
+            "timeslice_hours",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.publish_errors.extend(other.publish_errors)
 
@@ -234,14 +270,54 @@ class AlertDesk:
         return self.rules.get_policy(tenant_id) or AlertingPolicy()
 
 
+class SloBudgets:
+    """A tenant's SLA policy and tier target for its SLOs, read at most once per evaluation: the policy (time
+    zone of calendar windows, target overrides) at once, the tenant only when an SLO takes its objective from
+    the tier and the policy names none."""
+
+    def __init__(self, tenant_id: str, slos: SloRepository, tenants: TenantDirectory | None) -> None:
+        self.tenant_id = tenant_id
+        self.policy = slos.get_sla_policy(tenant_id)
+        self._tenants = tenants
+        self._target: SlaTarget | None = None
+
+    @property
+    def timezone(self) -> str:
+        return self.policy.timezone if self.policy is not None else "UTC"
+
+    def target(self) -> SlaTarget:
+        if self._target is None:
+            tier: str | None = self.policy.tier if self.policy is not None else None
+            if tier is None:
+                tenant = self._tenants.get_tenant(self.tenant_id) if self._tenants is not None else None
+                tier = tenant.sla_tier.value if tenant is not None else SlaTier.BASIC.value
+            self._target = tier_target(tier, self.policy)
+        return self._target
+
+
+@dataclass(frozen=True, slots=True)
+class _TenantSlos:
+    """The SLOs whose burn-rate rules one evaluation of a tenant covers, by id."""
+
+    by_id: dict[str, Slo]
+    budgets: SloBudgets
+
+
 @dataclass(frozen=True)
 class AlertEngine:
-    """Evaluates rules against metric rollups and monitor states and hands every change to the desk."""
+    """Evaluates rules against metric rollups, monitor states and SLOs' SLA windows and hands every change to
+    the desk. Without `slos` and `sla_windows` there are no SLO burn-rate rules; without `timeslices` no hour
+    of a timeslices SLO is closed; without `tenants` an SLO without an objective uses the policy's tier, else
+    the basic tier."""
 
     desk: AlertDesk
     rollups: RollupStore
     monitors: MonitorRepository
     probe_states: ProbeStore
+    slos: SloRepository | None = None
+    sla_windows: SlaWindowReader | None = None
+    tenants: TenantDirectory | None = None
+    timeslices: TimesliceLedger | None = None
 
     @property
     def alerts(self) -> AlertStore:
@@ -254,42 +330,91 @@ class AlertEngine:
     # -- triggers -------------------------------------------------------------------------------------
 
     def evaluate_all(self, at: datetime) -> EvaluationReport:
-        """The minute's evaluation: every tenant's rules, then every due group, then the outbox."""
+        """The minute's evaluation: every tenant's rules (its own, its packs', its SLOs'), then every due
+        group, then the outbox, then the hours of timeslices SLOs that have ended."""
         report = EvaluationReport()
         own_by_tenant: dict[str, list[AlertRule]] = defaultdict(list)
         for rule in self.rules.all_rules():
             own_by_tenant[rule.tenant_id].append(rule)
-        for tenant_id in sorted(set(own_by_tenant) | set(self.rules.tenants_with_policy())):
-            report.merge(self._evaluate_tenant(tenant_id, at, own_by_tenant.get(tenant_id, [])))
+        every_slo = self.slos.all_slos() if self.slos is not None else []
+        alerting_slos: dict[str, list[Slo]] = defaultdict(list)
+        if self.sla_windows is not None:
+            for slo in every_slo:
+                if slo.definition.alerting.enabled:
+                    alerting_slos[slo.tenant_id].append(slo)
+        for tenant_id in sorted(set(own_by_tenant) | set(self.rules.tenants_with_policy()) | set(alerting_slos)):
+            report.merge(
+                self._evaluate_tenant(
+                    tenant_id, at, own_by_tenant.get(tenant_id, []), slos=alerting_slos.get(tenant_id, [])
+                )
+            )
         report.merge(self.desk.flush_due(at))
         report.merge(self.desk.republish_outbox())
+        report.timeslice_hours += self.close_timeslices([slo for slo in every_slo if uses_timeslices(slo)], at)
         return report
 
     def on_metrics_written(self, tenant_id: str, metrics: Iterable[str], at: datetime) -> EvaluationReport:
-        """Right after an ingest: only the tenant's rules on those metrics."""
+        """Right after an ingest: only the tenant's rules on those metrics, and its SLOs on them."""
         names = set(metrics)
+        slos = [slo for slo in self._alerting_slos(tenant_id) if _slo_metric(slo) in names]
         return self._evaluate_tenant(
-            tenant_id, at, self.rules.list_for_tenant(tenant_id), select=lambda r: _metric_of(r) in names
+            tenant_id,
+            at,
+            self.rules.list_for_tenant(tenant_id),
+            select=lambda r: _metric_of(r) in names or isinstance(r.definition, SloRule),
+            slos=slos,
         )
 
     def on_rules_due(self, tenant_id: str, rule_ids: Iterable[str], at: datetime) -> EvaluationReport:
         """When a pending alert's `for` has elapsed: its rules, so it fires on time."""
         wanted = set(rule_ids)
+        slos = [slo for slo in self._alerting_slos(tenant_id, wanted) if slo_rule_id(slo.id) in wanted]
         return self._evaluate_tenant(
-            tenant_id, at, self.rules.list_for_tenant(tenant_id), select=lambda r: r.id in wanted
+            tenant_id, at, self.rules.list_for_tenant(tenant_id), select=lambda r: r.id in wanted, slos=slos
         )
 
     def on_probe_transition(self, event: TransitionEvent, at: datetime) -> EvaluationReport:
-        """Right after a monitor changed state: the tenant's probe rules for that monitor."""
+        """Right after a monitor changed state: the tenant's probe rules for that monitor, and its SLOs on it."""
+        slos = [slo for slo in self._alerting_slos(event.tenant_id) if _slo_monitor(slo) == event.monitor_id]
         return self._evaluate_tenant(
             event.tenant_id,
             at,
             self.rules.list_for_tenant(event.tenant_id),
-            select=lambda r: isinstance(r.definition, ProbeRule),
+            select=lambda r: isinstance(r.definition, ProbeRule | SloRule),
             only_monitor=event.monitor_id,
+            slos=slos,
         )
 
+    def close_timeslices(self, slos: Sequence[Slo], at: datetime) -> int:
+        """Count the slices of the last settled hour (and the one before, after a missed run) of each
+        timeslices SLO into its hour and day windows, once. Returns the hours closed here."""
+        if self.timeslices is None or self.sla_windows is None:
+            return 0
+        closed = 0
+        hours = hours_to_close(at)
+        for slo in slos:
+            partition = timeslice_partition(slo)
+            try:
+                done = self.timeslices.closed_hours(partition, hours[0], hours[-1] + HOUR_S)
+                for hour in hours:
+                    if hour in done:
+                        continue
+                    minutes = self.sla_windows.windows(slo.window_partition, "minute", hour, hour + HOUR_S)
+                    good, total = count_timeslices(slo, minutes, hour)
+                    closed += self.timeslices.close_hour(partition, hour, good, total)
+            except StoreUnavailableError as exc:  # the next minute tries again (and catches up an hour)
+                logger.warning("could not close timeslices: %s", exc, extra={"slo": slo.id, "tenant": slo.tenant_id})
+        return closed
+
     # -- evaluation -----------------------------------------------------------------------------------
+
+    def _alerting_slos(self, tenant_id: str, rule_ids: Iterable[str] | None = None) -> list[Slo]:
+        """The tenant's SLOs with burn-rate alerting (read only when SLO rules can be among `rule_ids`)."""
+        if self.slos is None or self.sla_windows is None:
+            return []
+        if rule_ids is not None and not any(rule_id.startswith(SLO_RULE_PREFIX) for rule_id in rule_ids):
+            return []
+        return [slo for slo in self.slos.list_for_tenant(tenant_id) if slo.definition.alerting.enabled]
 
     def _evaluate_tenant(
         self,
@@ -298,16 +423,24 @@ class AlertEngine:
         own_rules: Sequence[AlertRule],
         select: Callable[[AlertRule], bool] = lambda rule: True,
         only_monitor: str | None = None,
+        slos: Sequence[Slo] = (),
     ) -> EvaluationReport:
         report = EvaluationReport(tenants=1)
         policy = self.desk.policy(tenant_id)
-        rules = [rule for rule in effective_rules(tenant_id, own_rules, policy, at) if select(rule)]
+        tenant_slos = None
+        derived: list[AlertRule] = []
+        if slos and self.slos is not None:
+            tenant_slos = _TenantSlos({slo.id: slo for slo in slos}, SloBudgets(tenant_id, self.slos, self.tenants))
+            derived = slo_rules(slos, tenant_slos.budgets.timezone, at)
+        rules = [rule for rule in effective_rules(tenant_id, own_rules, policy, at, derived) if select(rule)]
         if not rules:
             return report
         open_by_rule: dict[str, list[Alert]] = defaultdict(list)
         for alert in self.alerts.open_alerts(tenant_id):
             open_by_rule[alert.rule_id].append(alert)
         observations = self._observe(tenant_id, rules, open_by_rule, at, only_monitor)
+        if tenant_slos is not None:
+            observations.extend(self._observe_slos(rules, tenant_slos, at))
         report.rules = len(rules)
         for rule, rule_observations in observations:
             known = {alert.fingerprint: alert for alert in open_by_rule.get(rule.id, [])}
@@ -377,6 +510,32 @@ class AlertEngine:
                 out.append((rule, found))
         return out
 
+    def _observe_slos(
+        self, rules: Sequence[AlertRule], tenant_slos: _TenantSlos, at: datetime
+    ) -> list[tuple[AlertRule, list[Observation]]]:
+        """Each SLO rule's one observation, from at most four reads of its SLO's SLA windows (read_plan)."""
+        reader = self.sla_windows
+        if reader is None:
+            return []
+        end = evaluation_end(at)
+        out: list[tuple[AlertRule, list[Observation]]] = []
+        for rule in rules:
+            definition = rule.definition
+            if not isinstance(definition, SloRule):
+                continue
+            slo = tenant_slos.by_id.get(definition.slo)
+            if slo is None:
+                continue  # its SLO is not part of this evaluation (or the rule was stored by hand)
+            rows = slo_rows(slo, tenant_slos.budgets.timezone, at)
+            plan = read_plan(end, window_lengths(rows))
+            partition = slo.window_partition
+            hours = reader.windows(partition, "hour", *plan.hours) if plan.hours is not None else []
+            minutes = [found for low, high in plan.minutes for found in reader.windows(partition, "minute", low, high)]
+            budget = error_budget(slo, tenant_slos.budgets.target)
+            readings = read_rows(slo, SloWindows.of(hours, minutes), end, rows, budget)
+            out.append((rule, [observe_slo(definition, rule.id, slo, readings)]))
+        return out
+
     def _advance_and_store(
         self,
         tenant_id: str,
@@ -388,8 +547,10 @@ class AlertEngine:
         report: EvaluationReport,
     ) -> None:
         source = AlertSource.PROBE if isinstance(rule.definition, ProbeRule) else AlertSource.RULE
+        # advance reads only what every kind has (name, labels, annotations, thresholds, cooldown).
+        definition = cast("ThresholdRule | ProbeRule", rule.definition)
         for _ in range(MAX_WRITE_ATTEMPTS):
-            change = advance(alert, observation, rule.definition, tenant_id, source, at)
+            change = advance(alert, observation, definition, tenant_id, source, at)
             if change is None:
                 return
             if self.desk.store(change, policy, at, report):
@@ -420,6 +581,16 @@ class AlertEngine:
 
 def _metric_of(rule: AlertRule) -> str | None:
     return rule.definition.metric if isinstance(rule.definition, ThresholdRule) else None
+
+
+def _slo_metric(slo: Slo) -> str | None:
+    sli = slo.definition.sli
+    return sli.metric if isinstance(sli, RatioSli | MetricLatencySli) else None
+
+
+def _slo_monitor(slo: Slo) -> str | None:
+    sli = slo.definition.sli
+    return sli.monitor if isinstance(sli, AvailabilitySli | LatencySli) else None
 
 
 def _group_key_for(alert: Alert, policy: AlertingPolicy) -> str:
