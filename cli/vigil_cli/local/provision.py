@@ -508,8 +508,27 @@ def bucket_attributes(ctx: ProvisionContext, name: str) -> dict[str, Any]:
 
 @provisioner("AWS::S3::BucketPolicy")
 def _s3_bucket_policy(ctx: ProvisionContext, spec: ResourceSpec, props: dict[str, Any]) -> Provisioned:
-    ctx.clients.s3().put_bucket_policy(Bucket=props["Bucket"], Policy=_json_text(props["PolicyDocument"]))
+    policy = _without_tls_only_denials(props["PolicyDocument"])
+    if policy.get("Statement"):
+        ctx.clients.s3().put_bucket_policy(Bucket=props["Bucket"], Policy=_json_text(policy))
     return Provisioned(spec.type, ctx.template.physical_name(spec.logical_id))
+
+
+def _without_tls_only_denials(document: Any) -> dict[str, Any]:
+    """The policy minus its "deny unless TLS" statements: the local cloud's endpoint is plain HTTP on 127.0.0.1,
+    and moto enforces bucket policies, so a TLS-only bucket would refuse every request the functions make."""
+    policy = json.loads(document) if isinstance(document, str) else dict(document)
+    statements = policy.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    policy["Statement"] = [
+        statement
+        for statement in statements
+        if not (
+            statement.get("Effect") == "Deny"
+            and str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport", "")).lower() == "false"
+        )
+    ]
+    return policy
 
 
 _PASSWORD_OPTIONS = (
