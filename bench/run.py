@@ -19,7 +19,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import alerting, cold_import, dynamodb_writes, escalation, ingest_cpu, notifications, peak_rss, probe_run
+from bench import (
+    alerting,
+    cold_import,
+    dynamodb_writes,
+    escalation,
+    ingest_cpu,
+    notifications,
+    peak_rss,
+    probe_run,
+    sla,
+)
 from bench.common import REPO_ROOT, BenchmarkResult
 
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
@@ -50,6 +60,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
             "alerting": lambda: alerting.run(rounds=5, tenants=10),
             "notifications": lambda: notifications.run(rounds=5, batches=4, run_messages=100),
             "escalation": lambda: escalation.run(rounds=5, page_rounds=5, repetitions=1),
+            "sla": lambda: sla.run(monitors=200),
         }
     return {
         "ingest_cpu": ingest_cpu.run,
@@ -60,6 +71,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
         "alerting": alerting.run,
         "notifications": notifications.run,
         "escalation": escalation.run,
+        "sla": sla.run,
     }
 
 

@@ -47,7 +47,7 @@ dependencies = DependencySlot(build_dependencies)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = dependencies.get()  # validates the settings at start: a missing variable fails here, by name
     run = ScheduledRun.model_validate(event)
-    outcome = job.run(run.time)  # raises when a report could not be written: EventBridge retries the run
+    outcome = job.run(run.time)  # raises when a report was not written: Lambda retries the invocation twice
     metrics.add_metric(name="SlaReportsWritten", unit=MetricUnit.Count, value=len(outcome.written))
     summary = asdict(outcome)
     logger.info("SLA reports written", extra=summary)

@@ -168,7 +168,7 @@ class SlaOptions(_FrozenModel):
     )
     report_schedule: str = Field(
         alias="reportSchedule",
-        pattern=r"^cron\(.+\)$",
+        pattern=r"^cron\(\S+( \S+){5}\)$",  # EventBridge's six fields; cron(...) only: a job per month
         description=(
             "EventBridge cron (UTC) of the monthly report job, reporting the month before its run; by noon UTC "
             "on the 1st every time zone has finished that month"

@@ -311,6 +311,10 @@ def test_only_the_alerting_functions_and_the_escalation_publish_to_the_alerts_to
     # included; test_infra_notifications checks no other role holds it
     sms_role = vigil.logical_id(vigil.stack.notifications.notifiers[ChannelType.SMS].notifier.role)
     assert sns_grants.pop(sms_role) == {("sns:Publish", '"*"')}
+    # And the SLA report job may publish only to its own reports topic (one notice per tenant, test_infra_sla)
+    sla = vigil.stack.sla
+    reporter_role = vigil.logical_id(sla.report_function.role)
+    assert sns_grants.pop(reporter_role) == {("sns:Publish", vigil.logical_id(sla.reports_topic))}
     publishers = {role_id for role_id, grants in sns_grants.items() if grants}
     # And of the other roles, the evaluator, the alerts API and the escalation state machine (its pages) are the
     # only publishers
@@ -321,7 +325,9 @@ def test_only_the_alerting_functions_and_the_escalation_publish_to_the_alerts_to
         assert sns_grants[role_id] == {("sns:Publish", topic)}, role_id
 
 
-def test_only_the_evaluator_may_query_the_config_tables_by_kind_index(vigil: SynthesizedVigil) -> None:
+def test_only_the_evaluator_and_the_sla_functions_may_query_the_config_tables_by_kind_index(
+    vigil: SynthesizedVigil,
+) -> None:
     # Given every statement that names a config-table index, by role
     config = vigil.logical_id(vigil.stack.storage.config_table)
     by_kind: dict[str, set[str]] = {}
@@ -330,9 +336,15 @@ def test_only_the_evaluator_may_query_the_config_tables_by_kind_index(vigil: Syn
             for resource in _as_list(statement["Resource"]):
                 if _index_suffix(resource) == "/index/by-kind" and set(getatt_targets(resource)) == {config}:
                     by_kind.setdefault(role_id, set()).update(_as_list(statement["Action"]))
-    # Then only the evaluator reaches the by-kind index (every tenant's rules and policies), to query it
-    assert set(by_kind) == {vigil.logical_id(_function(vigil, "evaluator").role)}
-    assert "dynamodb:Query" in next(iter(by_kind.values()))
+    # Then only the evaluator (every tenant's rules and policies) and the SLA API and report job (every tenant,
+    # every tenant's SLOs) reach the by-kind index, each to query it
+    sla = vigil.stack.sla
+    assert set(by_kind) == {
+        vigil.logical_id(function.role)
+        for function in (_function(vigil, "evaluator"), sla.api_function, sla.report_function)
+    }
+    for role_id, actions in by_kind.items():
+        assert "dynamodb:Query" in actions, role_id
 
 
 def test_the_evaluator_reads_metrics_and_probe_states_and_manages_alerts_and_rules(vigil: SynthesizedVigil) -> None:

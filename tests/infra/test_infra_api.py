@@ -41,6 +41,7 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         vigil.logical_id(f.function) for f in (monitors_api.monitors_function, monitors_api.heartbeat_function)
     )
     alerts = vigil.logical_id(vigil.stack.alerting.api_function.function)
+    sla = vigil.logical_id(vigil.stack.sla.api_function.function)
     return {
         ("POST", "/v1/metrics"): ingest,
         ("GET", "/v1/metrics/{name}"): query,
@@ -72,16 +73,27 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("PUT", "/v1/notification-policy"): alerts,
         ("GET", "/v1/escalation-policy"): alerts,
         ("PUT", "/v1/escalation-policy"): alerts,
+        ("GET", "/v1/slos"): sla,
+        ("POST", "/v1/slos"): sla,
+        ("GET", "/v1/slos/{id}"): sla,
+        ("PUT", "/v1/slos/{id}"): sla,
+        ("DELETE", "/v1/slos/{id}"): sla,
+        ("GET", "/v1/slos/{id}/status"): sla,
+        ("GET", "/v1/sla-policy"): sla,
+        ("PUT", "/v1/sla-policy"): sla,
+        ("GET", "/v1/sla/{tenant}"): sla,
+        ("GET", "/v1/reports/sla"): sla,
     }
 
 
-def test_exactly_the_metrics_monitors_heartbeat_and_alerting_routes_with_proxy_integrations(
+def test_exactly_the_metrics_monitors_heartbeat_alerting_and_sla_routes_with_proxy_integrations(
     vigil: SynthesizedVigil,
 ) -> None:
     # Given every method in the template, keyed by verb and full path
     routes = _routes(vigil)
     expected_targets = _expected_routes(vigil)
-    # Then the routes are exactly metrics ingest and query, the monitors API, heartbeats and the alerting API
+    # Then the routes are exactly metrics ingest and query, the monitors API, heartbeats, the alerting API and the
+    # SLA API (SLOs, the SLA policy, SLA reports)
     assert set(routes) == set(expected_targets)
     for route, target_function in expected_targets.items():
         integration = routes[route]["Integration"]
@@ -96,8 +108,8 @@ def test_exactly_the_metrics_monitors_heartbeat_and_alerting_routes_with_proxy_i
 
 
 def test_api_gateway_may_invoke_each_function_only_from_the_deployed_stage(vigil: SynthesizedVigil) -> None:
-    # Given the permissions API Gateway holds (EventBridge's, for the probe scheduler and the alert evaluator, are
-    # in test_infra_probes)
+    # Given the permissions API Gateway holds (EventBridge's, for the probe scheduler, the alert evaluator and the
+    # SLA report job, are in test_infra_probes)
     permissions = [
         p["Properties"]
         for p in vigil.of_type("AWS::Lambda::Permission").values()
@@ -173,14 +185,21 @@ def test_api_gateway_account_can_write_execution_logs(vigil: SynthesizedVigil) -
     assert role["DeletionPolicy"] == account["DeletionPolicy"] == "Retain"
 
 
-def test_stack_outputs_the_api_url_the_alerts_topic_and_the_escalation_state_machine_once_each(
+def test_stack_outputs_the_api_url_the_alerts_topic_the_escalation_state_machine_and_the_sla_reports_once_each(
     vigil: SynthesizedVigil,
 ) -> None:
     # Given the stack outputs
     outputs = vigil.template.to_json()["Outputs"]
     api = vigil.stack.ingest_api
-    # Then there are exactly three: ApiUrl, AlertsTopicArn and EscalationStateMachineArn
-    assert list(outputs) == ["ApiUrl", "AlertsTopicArn", "EscalationStateMachineArn"]
+    # Then there are exactly five: ApiUrl, AlertsTopicArn, EscalationStateMachineArn, SlaReportsBucketName and
+    # SlaReportsTopicArn (the last two are checked in test_infra_sla)
+    assert list(outputs) == [
+        "ApiUrl",
+        "AlertsTopicArn",
+        "EscalationStateMachineArn",
+        "SlaReportsBucketName",
+        "SlaReportsTopicArn",
+    ]
     machine = vigil.logical_id(vigil.stack.escalation.state_machine)
     assert outputs["EscalationStateMachineArn"]["Value"] == {"Ref": machine}
     # And ApiUrl is built from this API and its stage

@@ -1,7 +1,8 @@
 """Lambda functions: runtime, packaging, logging, tracing, environment and their own roles.
 
-The monitors API's, the probes', the alerting functions' and the notifiers' environments are checked in
-test_infra_monitors_api, test_infra_probes, test_infra_alerting and test_infra_notifications."""
+The monitors API's, the probes', the alerting functions', the notifiers' and the SLA functions' environments are
+checked in test_infra_monitors_api, test_infra_probes, test_infra_alerting, test_infra_notifications and
+test_infra_sla."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ FUNCTION_NAMES = [
     "notifier-email",
     "notifier-sms",
     "escalator",
+    "sla",
+    "sla-reporter",
 ]
 PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
 # One notifier per channel type, all from the one functions/notifier folder (CHANNEL_TYPE tells them apart).
@@ -46,6 +49,10 @@ ALERT_EVALUATOR_TIMEOUT_SECONDS = 60
 # A notifier's batch of ten deliveries, each with its HTTP retries, within a minute; its queue hides a message
 # for six times this.
 NOTIFIER_TIMEOUT_SECONDS = 60
+# The SLA API's platform-wide report reads every tenant's windows: as long as API Gateway waits for an integration.
+SLA_API_TIMEOUT_SECONDS = 29
+# The monthly report job writes every tenant's reports in one run: Lambda's longest timeout.
+SLA_REPORT_JOB_TIMEOUT_SECONDS = 900
 
 
 def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
@@ -64,14 +71,17 @@ def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
             for channel_type, notifier in stack.notifications.notifiers.items()
         },
         "escalator": stack.escalation.escalator,
+        "sla": stack.sla.api_function,
+        "sla-reporter": stack.sla.report_function,
     }
 
 
-def test_there_are_exactly_the_fourteen_functions(vigil: SynthesizedVigil) -> None:
+def test_there_are_exactly_the_sixteen_functions(vigil: SynthesizedVigil) -> None:
     # Given the stack / When counting functions / Then only the API's four, the probes' two, alerting's two
-    # (the evaluator and the alerts API), the five notifiers (one per channel type) and the escalator exist (no
-    # helper Lambdas such as the LogRetention custom resource)
-    assert len(FUNCTION_NAMES) == 14
+    # (the evaluator and the alerts API), the five notifiers (one per channel type), the escalator and the SLA's
+    # two (the SLA API and the monthly report job) exist (no helper Lambdas such as the LogRetention custom
+    # resource)
+    assert len(FUNCTION_NAMES) == 16
     vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
     assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
@@ -89,7 +99,8 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
     assert properties["Handler"] == "handler.handler"
     # And API functions answer within 10 s on 512 MB; probe runs get vigil:probes' timeout and more CPU, and the
     # alert evaluator and the notifiers a minute on 512 MB, the escalator (ten transitions a batch, each a few
-    # DynamoDB reads and a Step Functions call) half a minute
+    # DynamoDB reads and a Step Functions call) half a minute, the SLA API as long as API Gateway waits (29 s) and
+    # the monthly report job Lambda's fifteen minutes
     if name in PROBE_FUNCTIONS:
         assert (properties["MemorySize"], properties["Timeout"]) == (1769, vigil.stack.config.probes.timeout_seconds)
     elif name == "alert-evaluator":
@@ -98,6 +109,10 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
         assert (properties["MemorySize"], properties["Timeout"]) == (512, NOTIFIER_TIMEOUT_SECONDS)
     elif name == "escalator":
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 30)
+    elif name == "sla":
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, SLA_API_TIMEOUT_SECONDS)
+    elif name == "sla-reporter":
+        assert (properties["MemorySize"], properties["Timeout"]) == (512, SLA_REPORT_JOB_TIMEOUT_SECONDS)
     else:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 10)
     # And it traces with X-Ray and logs JSON into its own log group

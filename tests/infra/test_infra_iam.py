@@ -78,12 +78,14 @@ def test_ingest_may_only_send_to_the_alert_evaluation_queue(vigil: SynthesizedVi
 def test_role_may_do_nothing_beyond_its_tables_log_group_and_xray(
     vigil: SynthesizedVigil, function_attribute: str
 ) -> None:
-    # Given one function's grants (ingest's also reach the alert evaluation queue)
+    # Given one function's grants (ingest's also reach the alert evaluation queue and the SLA windows table, where
+    # metric SLOs count the pushed events)
     function = getattr(vigil.stack.ingest_api, function_attribute)
     grants = _role_grants(vigil, function_attribute)
     allowed_targets = {*_table_ids(vigil).values(), vigil.logical_id(function.log_group)}
     if function_attribute == "ingest_function":
         allowed_targets.add(vigil.logical_id(vigil.stack.alerting.evaluation_queue))
+        allowed_targets.add(vigil.logical_id(vigil.stack.storage.sla_windows_table))
     # Then logs go only to its own log group
     assert {action for action, target in grants if action.startswith("logs:")} == LOG_ACTIONS
     assert _actions_on(grants, vigil.logical_id(function.log_group)) == LOG_ACTIONS
@@ -94,5 +96,6 @@ def test_role_may_do_nothing_beyond_its_tables_log_group_and_xray(
         if statement["Resource"] == "*"
     ]
     assert [set(statement["Action"]) for statement in wildcard_statements] == [XRAY_ACTIONS]
-    # And every other grant names one of its tables, its log group or (ingest) the evaluation queue
+    # And every other grant names one of its tables, its log group or (ingest) the evaluation queue and the SLA
+    # windows table
     assert {target for _, target in grants} - {'"*"'} <= allowed_targets

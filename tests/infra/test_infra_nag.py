@@ -29,6 +29,8 @@ FUNCTION_PATHS = (
     "Vigil/Notifications/Email/Function",
     "Vigil/Notifications/Sms/Function",
     "Vigil/Escalation/Function",
+    "Vigil/Sla/SlaFunction",
+    "Vigil/Sla/ReportFunction",
 )
 # The escalator may stop any execution of the escalation state machine (an execution's name is not known up front).
 ESCALATION_EXECUTIONS = (
@@ -68,6 +70,16 @@ METHOD_PATHS = tuple(
         "notification-policy/PUT",
         "escalation-policy/GET",
         "escalation-policy/PUT",
+        "slos/GET",
+        "slos/POST",
+        "slos/{id}/GET",
+        "slos/{id}/PUT",
+        "slos/{id}/DELETE",
+        "slos/{id}/status/GET",
+        "sla-policy/GET",
+        "sla-policy/PUT",
+        "sla/{tenant}/GET",
+        "reports/sla/GET",
     )
 )
 
@@ -75,7 +87,9 @@ METHOD_PATHS = tuple(
 # Per function: L1 (python3.13 pinned with the layer) and IAM5 (X-Ray's Resource *); per method: APIG4 and
 # COG4 (the functions authenticate API keys; a heartbeat's token is its own credential). Per notifier's
 # ChannelAccess policy: IAM5 on the vigil/notify/ secret and parameter prefixes (Slack, webhook, PagerDuty) or on
-# "*" (SMS: SNS authorizes publishing to a phone number on *); email's SES identities need none.
+# "*" (SMS: SNS authorizes publishing to a phone number on *); email's SES identities need none. The SLA report
+# job: IAM5 on its reports bucket's reports/ prefix only (one object per tenant and month, named at run time); its
+# bucket: S1 (no server access logs).
 # Not on it: an SNS2 (topic without KMS) acknowledgment on the alerts topic. The AwsSolutions pack of cdk-nag 3
 # has no SNS2 rule (its SNS rule is SNS3, publishing without TLS, which enforce_ssl satisfies), so such an
 # acknowledgment suppresses nothing and test_every_acknowledgment_suppresses_a_real_finding reports it as stale.
@@ -100,6 +114,11 @@ EXPECTED_ACKNOWLEDGMENTS = {
     ("AwsSolutions-IAM5[Resource::*]", "Vigil/Notifications/Sms/ChannelAccess/Resource"),
     ("AwsSolutions-IAM5[Resource::*]", "Vigil/Escalation/StateMachine/Role/DefaultPolicy/Resource"),
     (f"AwsSolutions-IAM5[Resource::{ESCALATION_EXECUTIONS}]", "Vigil/Escalation/Function/Role/DefaultPolicy/Resource"),
+    (
+        "AwsSolutions-IAM5[Resource::<SlaReportsBucket0C954C80.Arn>/reports/*]",
+        "Vigil/Sla/ReportFunction/Role/DefaultPolicy/Resource",
+    ),
+    ("AwsSolutions-S1", "Vigil/Sla/ReportsBucket/Resource"),
 }
 
 

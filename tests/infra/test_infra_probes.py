@@ -109,9 +109,11 @@ def _index_resource(resource: Any) -> str | None:
 
 def test_one_schedule_rule_per_interval_class_fires_the_scheduler(vigil: SynthesizedVigil) -> None:
     # Given the probes' EventBridge rules, which with alerting's minute rule (it hands the evaluator the raw
-    # scheduled event, see test_infra_alerting) are every rule in the template
+    # scheduled event, see test_infra_alerting) and the SLA's monthly report rule (see test_infra_sla) are every
+    # rule in the template
     rules = _probe_rules(vigil)
-    assert set(vigil.of_type("AWS::Events::Rule")) == set(rules) | {vigil.logical_id(vigil.stack.alerting.schedule)}
+    other_rules = {vigil.logical_id(vigil.stack.alerting.schedule), vigil.logical_id(vigil.stack.sla.schedule)}
+    assert set(vigil.of_type("AWS::Events::Rule")) == set(rules) | other_rules
     scheduler_id = vigil.logical_id(vigil.stack.probes.scheduler.function)
     # When reading what each delivers to its one target
     by_interval: dict[int, JsonObject] = {}
@@ -167,15 +169,18 @@ def test_eventbridge_may_invoke_the_scheduler_only_from_the_probe_rules(vigil: S
     ]
     scheduler_id = vigil.logical_id(vigil.stack.probes.scheduler.function)
     evaluator_id = vigil.logical_id(vigil.stack.alerting.evaluator.function)
+    reporter_id = vigil.logical_id(vigil.stack.sla.report_function.function)
     sources: dict[str, list[str]] = {}
     for permission in permissions:
         [function_id] = getatt_targets(permission["FunctionName"])
         sources.setdefault(function_id, []).append(referenced_logical_id(permission["SourceArn"]) or "")
     # Then each is scoped to one rule: the scheduler may be invoked by exactly the probe rules, one permission
-    # each, and the only other function EventBridge may invoke is the alert evaluator, by its minute rule
-    assert set(sources) == {scheduler_id, evaluator_id}
+    # each, and the only other functions EventBridge may invoke are the alert evaluator, by its minute rule, and
+    # the SLA report job, by its monthly rule
+    assert set(sources) == {scheduler_id, evaluator_id, reporter_id}
     assert sorted(sources[scheduler_id]) == sorted(_probe_rules(vigil))
     assert sources[evaluator_id] == [vigil.logical_id(vigil.stack.alerting.schedule)]
+    assert sources[reporter_id] == [vigil.logical_id(vigil.stack.sla.schedule)]
 
 
 # --- queues and the worker's event source -----------------------------------------------------------
@@ -338,6 +343,8 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
     storage = vigil.stack.storage
     scheduler_role = vigil.logical_id(vigil.stack.probes.scheduler.role)
     evaluator_role = vigil.logical_id(vigil.stack.alerting.evaluator.role)
+    sla_api_role = vigil.logical_id(vigil.stack.sla.api_function.role)
+    reporter_role = vigil.logical_id(vigil.stack.sla.report_function.role)
     config, alerts = vigil.logical_id(storage.config_table), vigil.logical_id(storage.alerts_table)
     index_grants: list[tuple[str, str, str, set[str]]] = []
     for role_id in vigil.of_type("AWS::IAM::Role"):
@@ -355,13 +362,19 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
     assert [
         role for role, _, suffix, actions in index_grants if suffix == "/index/by-interval" and QUERY in actions
     ] == [scheduler_role]
-    # And the config table's index grants are exactly the scheduler's on by-interval and the alert evaluator's
-    # on by-kind (its rules and policies across tenants), each a Query; nobody else gets a config index
+    # And the config table's index grants are exactly the scheduler's on by-interval, and the alert evaluator's
+    # (its rules and policies across tenants) and the SLA API's and report job's (every tenant and its SLOs) on
+    # by-kind, each a Query; nobody else gets a config index
     config_index_grants = [
         (role, suffix, QUERY in actions) for role, table, suffix, actions in index_grants if table == config
     ]
     assert sorted(config_index_grants) == sorted(
-        [(scheduler_role, "/index/by-interval", True), (evaluator_role, "/index/by-kind", True)]
+        [
+            (scheduler_role, "/index/by-interval", True),
+            (evaluator_role, "/index/by-kind", True),
+            (sla_api_role, "/index/by-kind", True),
+            (reporter_role, "/index/by-kind", True),
+        ]
     )
 
 

@@ -147,8 +147,9 @@ class Sla(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(expiration=REPORT_RETENTION, noncurrent_version_expiration=Duration.days(30))
             ],
-            # Kept with the stack outside development: reports are what tenants were told.
-            removal_policy=RemovalPolicy.DESTROY if self._config.is_development else RemovalPolicy.RETAIN,
+            # Kept in every stage: reports are what tenants were told, and CloudFormation cannot delete a bucket
+            # that holds objects (emptying it first would take a custom resource).
+            removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge_nag_finding(
             cfn_resource_of(bucket),

@@ -1,8 +1,8 @@
 """The monthly job: last month's SLA report of every tenant (and the platform-wide one) written to the reports
 bucket in JSON, CSV and HTML, and each tenant told its report is ready.
 
-A tenant's JSON report is written last: its presence means the tenant is done, so a retried run (EventBridge
-retries a failed invocation) skips the tenants an earlier attempt finished and tells nobody twice.
+A tenant's JSON report is written last: its presence means the tenant is done, so a retried run (Lambda
+retries a failed scheduled invocation twice) skips the tenants an earlier attempt finished and tells nobody twice.
 """
 
 from __future__ import annotations
