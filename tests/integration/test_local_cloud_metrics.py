@@ -218,5 +218,7 @@ def test_the_template_in_use_is_the_one_the_cdk_app_synthesizes(cloud: LocalClou
         "probe-scheduler",
         "probe-worker",
         "query",
+        "sla",
+        "sla-reporter",
     ]
     assert Path(cloud.functions.get("ingest").code_dir).name.startswith("asset.")

@@ -24,6 +24,7 @@ from tests.support import ROOT, load_event
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
+from vigil_cli.main import main
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
 from vigil_core.adapters.sla_windows import DynamoDbSlaWindows
 from vigil_core.models.tenants import SlaTier
@@ -270,3 +271,20 @@ def test_the_sla_sample_events_create_an_slo_and_read_the_tenants_sla(cloud: Loc
     assert read["statusCode"] == 200, read["body"]
     body = json.loads(read["body"])
     assert (body["tenant"]["id"], body["period"]["kind"]) == ("demo", "monthly")
+
+
+def test_slo_import_applies_openslo_objects_to_the_local_cloud(
+    cloud: LocalCloud, api: httpx.Client, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an OpenSLO file with two SLOs vigil can map and two it cannot
+    source = ROOT / "tests" / "unit" / "data" / "openslo" / "ratio.yaml"
+    # When `vigil slo import --apply` sends them to the local cloud's API
+    assert cloud.api_url is not None
+    code = main(["slo", "import", str(source), "--apply", "--url", cloud.api_url, "--api-key", key])
+    # Then it succeeds for the two, says what it could not map, and the API lists them as imported
+    assert code == 0
+    assert "login-success: not converted" in capsys.readouterr().err
+    listed = {slo["id"]: slo for slo in api.get("/v1/slos").json()["slos"]}
+    assert listed["checkout-availability"]["source"] == "import"
+    assert listed["checkout-availability"]["window"] == {"kind": "rolling", "days": 28}
+    assert listed["search-errors"]["source"] == "import"

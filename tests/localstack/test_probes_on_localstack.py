@@ -50,15 +50,16 @@ def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedu
     # And every event source mapping (the alert evaluator's too) is disabled
     assert {m["State"] for m in mappings} == {"Disabled"}
     # And the six probe schedule rules carry the interval and the scheduled time to the scheduler, but are
-    # disabled (as is the alert evaluator's minute rule)
+    # disabled (as are the alert evaluator's minute rule and the monthly SLA report rule)
     rules = [events.describe_rule(Name=name) for name in _of_type(cloud, "AWS::Events::Rule").values()]
-    assert len(rules) == 7
+    assert len(rules) == 8
     assert {rule["State"] for rule in rules} == {"DISABLED"}
     intervals = set()
     for rule in rules:
         [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
         if not target["Arn"].endswith(f":function:{scheduler.name}"):
-            assert target["Arn"].endswith(f":function:{cloud.functions.get('alert-evaluator').name}")
+            others = (cloud.functions.get(name).name for name in ("alert-evaluator", "sla-reporter"))
+            assert any(target["Arn"].endswith(f":function:{name}") for name in others)
             continue
         transformer = target["InputTransformer"]
         assert transformer["InputPathsMap"] == {"time": "$.time"}
@@ -76,9 +77,9 @@ def test_localstacks_own_triggers_are_off_so_the_local_runtime_runs_every_schedu
         if resource["Type"] in ("AWS::Events::Rule", "AWS::Lambda::EventSourceMapping")
     }
     assert switches == {("AWS::Events::Rule", "DISABLED"), ("AWS::Lambda::EventSourceMapping", "False")}
-    # And the local scheduler has all seven rules, and local pollers run the worker, the evaluator, the notifiers
+    # And the local scheduler has all eight rules, and local pollers run the worker, the evaluator, the notifiers
     # and the escalator
-    assert len(cloud.scheduler.rules) == 7
+    assert len(cloud.scheduler.rules) == 8
     evaluator, escalator = cloud.functions.get("alert-evaluator"), cloud.functions.get("escalator")
     notifiers = [
         cloud.functions.get(f"notifier-{channel}") for channel in ("slack", "webhook", "pagerduty", "email", "sms")

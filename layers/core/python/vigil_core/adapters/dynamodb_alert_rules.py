@@ -66,6 +66,30 @@ def _rule_from(item: Item) -> AlertRule:
     return AlertRule.model_validate_json(item["data"]["S"])
 
 
+def query_tenant_items(client: DynamoDBClient, table: str, tenant_id: str, prefix: str) -> list[Item]:
+    """Every item of the tenant whose sort key starts with `prefix`, in sort key order (consistent)."""
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": _s(tenant_key(tenant_id)), ":prefix": _s(prefix)},
+        ConsistentRead=True,
+    )
+    return [item for page in pages for item in page.get("Items", [])]
+
+
+def query_kind(client: DynamoDBClient, table: str, kind: str, projection: str | None = None) -> list[Item]:
+    """Every item of one kind across tenants, through the sparse by-kind index, in (tenant, id) order."""
+    options: dict[str, Any] = {"ProjectionExpression": projection} if projection else {}
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        IndexName=RULES_BY_KIND_INDEX,
+        KeyConditionExpression="kind_pk = :kind",
+        ExpressionAttributeValues={":kind": _s(kind)},
+        **options,
+    )
+    return [item for page in pages for item in page.get("Items", [])]
+
+
 def _condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
 
@@ -118,23 +142,14 @@ class DynamoDbAlertRuleRepository:
     def list_for_tenant(self, tenant_id: str) -> list[AlertRule]:
         """The tenant's rules ordered by id."""
         with store_errors("list alert rules"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={":pk": _s(tenant_key(tenant_id)), ":prefix": _s(f"{RULE_KIND}#")},
-                ConsistentRead=True,
-            )
-            return [_rule_from(item) for page in pages for item in page.get("Items", [])]
+            return [
+                _rule_from(item)
+                for item in query_tenant_items(self.client, self.table_name, tenant_id, f"{RULE_KIND}#")
+            ]
 
     def all_rules(self) -> list[AlertRule]:
         with store_errors("query every alert rule"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                IndexName=RULES_BY_KIND_INDEX,
-                KeyConditionExpression="kind_pk = :kind",
-                ExpressionAttributeValues={":kind": _s(RULE_KIND)},
-            )
-            return [_rule_from(item) for page in pages for item in page.get("Items", [])]
+            return [_rule_from(item) for item in query_kind(self.client, self.table_name, RULE_KIND)]
 
     # -- policies -------------------------------------------------------------------------------------
 
@@ -158,14 +173,7 @@ class DynamoDbAlertRuleRepository:
     def tenants_with_policy(self) -> list[str]:
         """Ordered by tenant id."""
         with store_errors("query alerting policies"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                IndexName=RULES_BY_KIND_INDEX,
-                KeyConditionExpression="kind_pk = :kind",
-                ExpressionAttributeValues={":kind": _s(POLICY_KIND)},
-                ProjectionExpression="kind_sk",
-            )
-            return [item["kind_sk"]["S"] for page in pages for item in page.get("Items", [])]
+            return [item["kind_sk"]["S"] for item in query_kind(self.client, self.table_name, POLICY_KIND, "kind_sk")]
 
     # -- notification and escalation policies -------------------------------------------------------
 

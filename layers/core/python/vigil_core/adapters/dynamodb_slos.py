@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.aws import dynamodb_client
-from vigil_core.adapters.dynamodb_alert_rules import RULES_BY_KIND_INDEX, tenant_key
+from vigil_core.adapters.dynamodb_alert_rules import query_kind, query_tenant_items, tenant_key
 from vigil_core.adapters.dynamodb_monitors import store_errors
 from vigil_core.models.slo import SlaPolicy, Slo
 from vigil_core.ports import SloLister
@@ -71,23 +71,13 @@ class DynamoDbSloRepository:
 
     def list_for_tenant(self, tenant_id: str) -> list[Slo]:
         with store_errors("list SLOs"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={":pk": _s(tenant_key(tenant_id)), ":prefix": _s(f"{SLO_KIND}#")},
-                ConsistentRead=True,
-            )
-            return [_slo_from(item) for page in pages for item in page.get("Items", [])]
+            return [
+                _slo_from(item) for item in query_tenant_items(self.client, self.table_name, tenant_id, f"{SLO_KIND}#")
+            ]
 
     def all_slos(self) -> list[Slo]:
         with store_errors("query every SLO"):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                IndexName=RULES_BY_KIND_INDEX,
-                KeyConditionExpression="kind_pk = :kind",
-                ExpressionAttributeValues={":kind": _s(SLO_KIND)},
-            )
-            return [_slo_from(item) for page in pages for item in page.get("Items", [])]
+            return [_slo_from(item) for item in query_kind(self.client, self.table_name, SLO_KIND)]
 
     def get_sla_policy(self, tenant_id: str) -> SlaPolicy | None:
         key = {"pk": _s(tenant_key(tenant_id)), "sk": _s(SLA_POLICY_KEY)}

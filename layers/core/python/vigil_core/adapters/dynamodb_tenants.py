@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.aws import dynamodb_client
+from vigil_core.adapters.dynamodb_alert_rules import query_kind
 from vigil_core.models.tenants import ApiKey, Tenant
 
 if TYPE_CHECKING:
@@ -43,13 +44,7 @@ class DynamoDBTenantDirectory:
         self.client.put_item(TableName=self.table_name, Item=item)
 
     def list_tenants(self) -> list[Tenant]:
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table_name,
-            IndexName="by-kind",
-            KeyConditionExpression="kind_pk = :kind",
-            ExpressionAttributeValues={":kind": _s("TENANT")},
-        )
-        return [_tenant_from(item) for page in pages for item in page.get("Items", [])]
+        return [_tenant_from(item) for item in query_kind(self.client, self.table_name, "TENANT")]
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         response = self.client.get_item(
