@@ -215,3 +215,23 @@ def test_slos_are_stored_with_defaults_and_their_monitor_must_exist() -> None:
         {"name": "Home up", "sli": {"kind": "availability", "monitor": "home"}, "objective_pct": 99.9},
     )
     assert (was_created, replaced.created_at, replaced.definition.objective_pct) == (False, NOW, 99.9)
+
+
+@pytest.mark.parametrize(
+    ("service", "kind", "objective"),
+    [
+        (None, "availability", 99.5),  # the tenant's professional tier
+        ({"tier": "premium", "kind": "database"}, "availability", 99.99),
+        ({"tier": "standard"}, "availability", 99.9),  # an API service by default
+        ({"tier": "standard", "kind": "database"}, "ratio", 99.9),  # 100 - 0.1 % errors
+        ({"tier": "premium", "kind": "api"}, "ratio", 99.5),  # 100 - 0.5 % errors
+    ],
+)
+def test_an_slo_takes_its_default_objective_from_its_service_tier_or_the_tenants(
+    service: dict[str, str] | None, kind: str, objective: float
+) -> None:
+    # Given an SLO without an objective, on a service tier or not
+    sli = {"kind": "availability", "monitor": "db"} if kind == "availability" else ERRORS["sli"]
+    body: dict[str, Any] = {"name": "Orders DB", "sli": sli, **({"service": service} if service else {})}
+    # When its objective is asked for a professional tenant / Then it is the service tier's seed value
+    assert parse_slo(body).objective(TENANT_TIERS["professional"]) == pytest.approx(objective)

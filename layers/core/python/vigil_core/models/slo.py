@@ -10,7 +10,8 @@ An SLI counts good and total events in the SLA windows table (see adapters/dynam
 Latency thresholds must be histogram bucket bounds, so good events are counted exactly, not interpolated.
 
 The objective defaults to the tier's target: availability for `availability`, 100 - the error-rate target
-for `ratio`, and the availability target for the share of fast events in latency SLIs.
+for `ratio`, and the availability target for the share of fast events in latency SLIs. The tier is the
+tenant's, or the service tier the SLO names (`service: {tier: premium, kind: database}`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from vigil_core.models.alerts import LabelKey, Matcher, Severity
 from vigil_core.models.metrics import MetricName
 from vigil_core.models.monitors import MONITOR_ID_PATTERN
 from vigil_core.models.rollups import HISTOGRAM_BOUNDS
-from vigil_core.models.sla import SlaTarget, SloWindow, WindowKind
+from vigil_core.models.sla import SERVICE_TIERS, ServiceKind, SlaTarget, SloWindow, WindowKind
 from vigil_core.models.tenants import TENANT_ID_PATTERN
 
 SLO_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,58}$"  # its burn-rate rule is slo-<id>, a rule id of 63 at most
@@ -150,6 +151,19 @@ class BurnRateAlerting(BaseModel):
     ticket: Severity = Severity.WARNING
 
 
+class ServiceTier(BaseModel):
+    """A service tier from the API and database seed table, instead of the tenant's tier."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tier: Literal["standard", "premium", "enterprise"]
+    kind: ServiceKind = "api"
+
+    @property
+    def target(self) -> SlaTarget:
+        return SERVICE_TIERS[(self.tier, self.kind)]
+
+
 def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -166,6 +180,7 @@ class SloDefinition(BaseModel):
     description: str = Field(default="", max_length=2000)
     sli: Sli
     objective_pct: float | None = Field(default=None, gt=0, lt=100)  # None: the tier's target
+    service: ServiceTier | None = None  # None: the tenant's tier sets the default objective
     window: WindowSpec = WindowSpec()
     timezone: str | None = None  # None: the tenant's (calendar windows and reports)
     budgeting: Budgeting = Budgeting.OCCURRENCES
@@ -191,9 +206,12 @@ class SloDefinition(BaseModel):
         return self.id or slugify_slo(self.name)
 
     def objective(self, target: SlaTarget) -> float:
-        """The objective in %: the SLO's own, or the tier target that fits its SLI."""
+        """The objective in %: the SLO's own, or the target that fits its SLI of its service tier (if it names
+        one) or else of `target`, the tenant's."""
         if self.objective_pct is not None:
             return self.objective_pct
+        if self.service is not None:
+            target = self.service.target
         if isinstance(self.sli, RatioSli):
             return 100 - target.error_rate_pct
         return target.availability_pct
