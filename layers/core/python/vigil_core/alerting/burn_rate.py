@@ -19,14 +19,12 @@ from datetime import datetime, timedelta
 from vigil_core.models.alerts import Observation, SloRule
 from vigil_core.models.sla import (
     HOUR_S,
-    SERVICE_TIERS,
-    TENANT_TIERS,
     BurnRateRule,
     SlaTarget,
     burn_rate,
     burn_rate_rules,
 )
-from vigil_core.models.slo import SlaPolicy, Slo
+from vigil_core.models.slo import Slo
 from vigil_core.services.slo_events import sli_events
 
 MINUTE_S = 60
@@ -165,13 +163,6 @@ def slo_rows(slo: Slo, timezone: str, at: datetime) -> tuple[BurnRateRule, ...]:
 def evaluation_end(at: datetime) -> int:
     """Where every window of an evaluation at `at` ends: the end of its minute."""
     return int(at.timestamp()) // MINUTE_S * MINUTE_S + MINUTE_S
-
-
-def tier_target(tier: str, policy: SlaPolicy | None) -> SlaTarget:
-    """What a tier promises, with the SLA policy's overrides: tenant tiers from their table, the service tiers
-    (standard, premium) as an API's."""
-    base = TENANT_TIERS[tier] if tier in TENANT_TIERS else SERVICE_TIERS[(tier, "api")]
-    return base if policy is None else policy.target(base)
 
 
 def error_budget(slo: Slo, target: Callable[[], SlaTarget]) -> float:

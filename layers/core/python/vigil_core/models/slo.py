@@ -28,7 +28,7 @@ from vigil_core.models.alerts import LabelKey, Matcher, Severity
 from vigil_core.models.metrics import MetricName
 from vigil_core.models.monitors import MONITOR_ID_PATTERN
 from vigil_core.models.rollups import HISTOGRAM_BOUNDS
-from vigil_core.models.sla import SERVICE_TIERS, ServiceKind, SlaTarget, SloWindow, WindowKind
+from vigil_core.models.sla import SERVICE_TIERS, TENANT_TIERS, ServiceKind, SlaTarget, SloWindow, WindowKind
 from vigil_core.models.tenants import TENANT_ID_PATTERN
 
 SLO_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,58}$"  # its burn-rate rule is slo-<id>, a rule id of 63 at most
@@ -285,6 +285,12 @@ class SlaPolicy(BaseModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    def tenant_target(self, tenant_tier: str) -> SlaTarget:
+        """The targets of the policy's tier (else the tenant's): basic, professional and enterprise from the tenant
+        table, standard and premium as an API's from the service table; then the policy's overrides."""
+        tier = self.tier or tenant_tier
+        return self.target(TENANT_TIERS.get(tier) or SERVICE_TIERS[(tier, "api")])
 
     def target(self, base: SlaTarget) -> SlaTarget:
         overrides = {

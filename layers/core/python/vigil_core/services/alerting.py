@@ -30,7 +30,6 @@ from vigil_core.alerting.burn_rate import (
     read_plan,
     read_rows,
     slo_rows,
-    tier_target,
     window_lengths,
 )
 from vigil_core.alerting.grouping import flush, group_labels_for, open_group
@@ -61,7 +60,7 @@ from vigil_core.models.notifications import NotificationPolicy
 from vigil_core.models.probes import MonitorKey, TransitionEvent
 from vigil_core.models.rollups import Resolution
 from vigil_core.models.sla import HOUR_S, SlaTarget
-from vigil_core.models.slo import AvailabilitySli, LatencySli, MetricLatencySli, RatioSli, Slo
+from vigil_core.models.slo import AvailabilitySli, LatencySli, MetricLatencySli, RatioSli, SlaPolicy, Slo
 from vigil_core.models.tenants import SlaTier
 from vigil_core.ports import (
     AlertPublisher,
@@ -291,7 +290,7 @@ class SloBudgets:
             if tier is None:
                 tenant = self._tenants.get_tenant(self.tenant_id) if self._tenants is not None else None
                 tier = tenant.sla_tier.value if tenant is not None else SlaTier.BASIC.value
-            self._target = tier_target(tier, self.policy)
+            self._target = (self.policy or SlaPolicy()).tenant_target(tier)
         return self._target
 
 

@@ -33,8 +33,6 @@ from vigil_core.models.monitors import Monitor
 from vigil_core.models.sla import (
     DAY_S,
     HOUR_S,
-    SERVICE_TIERS,
-    TENANT_TIERS,
     SlaTarget,
     WindowCoverage,
     WindowKind,
@@ -243,10 +241,7 @@ def report_period(
 def tenant_target(tenant: Tenant, policy: SlaPolicy | None = None) -> SlaTarget:
     """The tenant's tier's targets (basic, professional, enterprise from the tenant table; standard and premium
     from the service table's API row), with its SLA policy's tier and overrides."""
-    policy = policy or SlaPolicy()
-    tier = policy.tier or tenant.sla_tier.value
-    base = TENANT_TIERS.get(tier) or SERVICE_TIERS[(tier, "api")]
-    return policy.target(base)
+    return (policy or SlaPolicy()).tenant_target(tenant.sla_tier.value)
 
 
 # -- incidents ----------------------------------------------------------------------------------------------------
