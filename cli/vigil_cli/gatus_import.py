@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from vigil_cli import CliError
+from vigil_cli.yaml_output import plain_yaml
 from vigil_core.models.monitors import (
     INTERVAL_CLASSES,
     MAX_THRESHOLD,
@@ -164,21 +165,7 @@ def render_monitors_document(monitors: Sequence[Mapping[str, Any]], source: str)
         f"# vigil monitors converted from the Gatus configuration {source} by `vigil import gatus`.\n"
         "# Review them before deploying: the import reported on stderr what it left out or changed.\n"
     )
-    body = yaml.dump(
-        {"monitors": [dict(monitor) for monitor in monitors]},
-        Dumper=_PlainDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=120,
-    )
-    return header + body
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes shared values (the top-level maintenance windows) out in full rather than as &anchors and *aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    return header + plain_yaml({"monitors": [dict(monitor) for monitor in monitors]})
 
 
 class _Converter:

@@ -23,6 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from vigil_cli import CliError
+from vigil_cli.yaml_output import plain_yaml
 from vigil_core.models.alerts import Matcher
 from vigil_core.models.metrics import LABEL_KEY_PATTERN
 from vigil_core.models.rollups import HISTOGRAM_BOUNDS
@@ -204,21 +205,7 @@ def render_slos_document(slos: Sequence[ConvertedSlo], source: str) -> str:
         f"# vigil SLOs converted from the OpenSLO file {source} by `vigil slo import`.\n"
         "# Review them before applying: the import reported on stderr what it left out or changed.\n"
     )
-    body = yaml.dump(
-        {"slos": [slo.definition for slo in slos]},
-        Dumper=_PlainDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=120,
-    )
-    return header + body
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes shared values (the default alerting) out in full rather than as &anchors and *aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    return header + plain_yaml({"slos": [slo.definition for slo in slos]})
 
 
 @dataclass(frozen=True, slots=True)

@@ -675,7 +675,7 @@ def _bars(
     target_at: float | None,
     describe: Callable[[float], str],
 ) -> str:
-    """An inline SVG bar per value (0..1 of the height from `scale`), red when `bad`, a grey stub for no data."""
+    """An inline SVG bar per value (0..1 of the height from `scale`), red when `bad`, short and grey for no data."""
     width = max(1, len(values)) * 10
     parts = [
         f'<svg class="trend" viewBox="0 0 {width} 100" preserveAspectRatio="none" role="img" '
