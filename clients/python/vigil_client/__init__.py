@@ -1,0 +1,1 @@
+"""vigil_client: push metrics to vigil."""
