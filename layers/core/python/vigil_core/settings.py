@@ -151,3 +151,16 @@ class SlaApiSettings(SlaReaderSettings):
 class SlaReportJobSettings(SlaReaderSettings):
     reports_bucket_name: str = Field(min_length=3)
     reports_topic_arn: str = Field(min_length=20)
+
+
+class DashboardSettings(SlaApiSettings):
+    """The status pages, the platform health overview and the Prometheus export: readers of every table."""
+
+    probes_table_name: str = Field(min_length=3)
+    metrics_table_name: str = Field(min_length=3)
+
+
+class AccountSettings(FunctionSettings):
+    """API keys and status page settings: the config table only."""
+
+    config_table_name: str = Field(min_length=3)
