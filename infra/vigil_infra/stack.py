@@ -9,11 +9,13 @@ from constructs import Construct
 
 from vigil_infra.config import StackConfig
 from vigil_infra.constructs.alerting import Alerting
+from vigil_infra.constructs.dashboard_api import DashboardApi
 from vigil_infra.constructs.escalation import Escalation, load_escalation_policies_file
 from vigil_infra.constructs.ingest_api import IngestApi
 from vigil_infra.constructs.layers import VigilLayers
 from vigil_infra.constructs.monitors_api import MonitorsApi
 from vigil_infra.constructs.notifications import Notifications
+from vigil_infra.constructs.observability import Observability
 from vigil_infra.constructs.probes import Probes
 from vigil_infra.constructs.sla import Sla
 from vigil_infra.constructs.storage import VigilStorage
@@ -88,10 +90,25 @@ class VigilStack(Stack):
         self.sla = Sla(
             self, "Sla", config=config, storage=self.storage, layers=self.layers, paths=paths, api=self.ingest_api
         )
+        self.dashboard_api = DashboardApi(
+            self, "DashboardApi", config=config, storage=self.storage, layers=self.layers, paths=paths, api=self.ingest_api
+        )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function
         ingest.add_environment("ALERT_EVALUATION_QUEUE_URL", self.alerting.evaluation_queue.queue_url)
         self.alerting.evaluation_queue.grant_send_messages(ingest)
+        # Last: it gives every dead-letter queue built above an alarm.
+        self.observability = Observability(
+            self,
+            "Observability",
+            ingest_api=self.ingest_api,
+            monitors_api=self.monitors_api,
+            probes=self.probes,
+            alerting=self.alerting,
+            notifications=self.notifications,
+            escalation=self.escalation,
+            sla=self.sla,
+        )
         self._build_outputs()
 
     def _build_outputs(self) -> None:
@@ -119,4 +136,10 @@ class VigilStack(Stack):
             "SlaReportsTopicArn",
             value=self.sla.reports_topic.topic_arn,
             description="SNS topic telling each tenant (attribute tenant) its monthly SLA report is ready",
+        )
+        CfnOutput(
+            self,
+            "OpsAlarmsTopicArn",
+            value=self.observability.alarms_topic.topic_arn,
+            description="SNS topic of vigil's own health alarms (docs/operations.md): subscribe the people on call",
         )

@@ -39,6 +39,8 @@ FUNCTION_NAMES = [
     "escalator",
     "sla",
     "sla-reporter",
+    "dashboard",
+    "account",
 ]
 PROBE_FUNCTIONS = {"probe-scheduler", "probe-worker"}
 # One notifier per channel type, all from the one functions/notifier folder (CHANNEL_TYPE tells them apart).
@@ -49,7 +51,8 @@ ALERT_EVALUATOR_TIMEOUT_SECONDS = 60
 # A notifier's batch of ten deliveries, each with its HTTP retries, within a minute; its queue hides a message
 # for six times this.
 NOTIFIER_TIMEOUT_SECONDS = 60
-# The SLA API's platform-wide report reads every tenant's windows: as long as API Gateway waits for an integration.
+# The SLA API's platform-wide report and the dashboard's platform overview read every tenant's windows: as long as
+# API Gateway waits for an integration.
 SLA_API_TIMEOUT_SECONDS = 29
 # The monthly report job writes every tenant's reports in one run: Lambda's longest timeout.
 SLA_REPORT_JOB_TIMEOUT_SECONDS = 900
@@ -73,15 +76,18 @@ def _functions(vigil: SynthesizedVigil) -> dict[str, VigilFunction]:
         "escalator": stack.escalation.escalator,
         "sla": stack.sla.api_function,
         "sla-reporter": stack.sla.report_function,
+        "dashboard": stack.dashboard_api.dashboard_function,
+        "account": stack.dashboard_api.account_function,
     }
 
 
-def test_there_are_exactly_the_sixteen_functions(vigil: SynthesizedVigil) -> None:
+def test_there_are_exactly_the_eighteen_functions(vigil: SynthesizedVigil) -> None:
     # Given the stack / When counting functions / Then only the API's four, the probes' two, alerting's two
-    # (the evaluator and the alerts API), the five notifiers (one per channel type), the escalator and the SLA's
-    # two (the SLA API and the monthly report job) exist (no helper Lambdas such as the LogRetention custom
-    # resource)
-    assert len(FUNCTION_NAMES) == 16
+    # (the evaluator and the alerts API), the five notifiers (one per channel type), the escalator, the SLA's
+    # two (the SLA API and the monthly report job), the dashboard (status pages, overview, Prometheus export)
+    # and the account function (keys, status page settings) exist (no helper Lambdas such as the LogRetention
+    # custom resource)
+    assert len(FUNCTION_NAMES) == 18
     vigil.template.resource_count_is("AWS::Lambda::Function", len(FUNCTION_NAMES))
     assert sorted(function.name for function in _functions(vigil).values()) == sorted(FUNCTION_NAMES)
     assert not [r for r in vigil.resources.values() if r["Type"].startswith("Custom::")]
@@ -109,7 +115,7 @@ def test_function_runtime_packaging_logging_and_tracing(vigil: SynthesizedVigil,
         assert (properties["MemorySize"], properties["Timeout"]) == (512, NOTIFIER_TIMEOUT_SECONDS)
     elif name == "escalator":
         assert (properties["MemorySize"], properties["Timeout"]) == (512, 30)
-    elif name == "sla":
+    elif name in {"sla", "dashboard"}:
         assert (properties["MemorySize"], properties["Timeout"]) == (512, SLA_API_TIMEOUT_SECONDS)
     elif name == "sla-reporter":
         assert (properties["MemorySize"], properties["Timeout"]) == (512, SLA_REPORT_JOB_TIMEOUT_SECONDS)

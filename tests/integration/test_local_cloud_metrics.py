@@ -204,8 +204,10 @@ def test_the_write_count_grows_with_series_minutes_not_points(api: httpx.Client,
 def test_the_template_in_use_is_the_one_the_cdk_app_synthesizes(cloud: LocalCloud) -> None:
     assert cloud.template_path is not None and cloud.template_path.name == "Vigil.template.json"
     assert sorted(cloud.functions.names()) == [
+        "account",
         "alert-evaluator",
         "alerts",
+        "dashboard",
         "escalator",
         "heartbeat",
         "ingest",

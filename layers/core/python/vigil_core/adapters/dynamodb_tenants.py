@@ -3,6 +3,7 @@
 TENANT#<id>   / TENANT          the tenant; kind_pk TENANT, kind_sk <id> (every tenant is one "by-kind" Query)
 TENANT#<id>   / APIKEY#<key id> the tenant's keys, for listing and revoking by key id
 APIKEY#<hash> / APIKEY          the key's owner, for authentication by a single GetItem
+TENANT#<id>   / STATUSPAGE      the tenant's status page settings (JSON)
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.aws import dynamodb_client
-from vigil_core.adapters.dynamodb_alert_rules import query_kind
+from vigil_core.adapters.dynamodb_alert_rules import query_kind, query_tenant_items
+from vigil_core.models.status_page import StatusPageSettings
 from vigil_core.models.tenants import ApiKey, Tenant
 
 if TYPE_CHECKING:
@@ -82,16 +84,33 @@ class DynamoDBTenantDirectory:
             TableName=self.table_name, Key={"pk": _s(f"APIKEY#{key_hash}"), "sk": _s("APIKEY")}
         )
         item = response.get("Item")
-        if item is None:
-            return None
-        return ApiKey(
-            key_id=item["key_id"]["S"],
-            tenant_id=item["tenant_id"]["S"],
-            key_hash=item["key_hash"]["S"],
-            label=item["label"]["S"],
-            created_at=item["created_at"]["S"],
-            revoked_at=item["revoked_at"]["S"] if "revoked_at" in item else None,
+        return None if item is None else _api_key_from(item)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        items = query_tenant_items(self.client, self.table_name, tenant_id, "APIKEY#")
+        return [_api_key_from(item) for item in items]
+
+    def get_status_page(self, tenant_id: str) -> StatusPageSettings | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"pk": _s(f"TENANT#{tenant_id}"), "sk": _s("STATUSPAGE")}
         )
+        item = response.get("Item")
+        return None if item is None else StatusPageSettings.model_validate_json(item["settings"]["S"])
+
+    def put_status_page(self, tenant_id: str, settings: StatusPageSettings) -> None:
+        item = {"pk": _s(f"TENANT#{tenant_id}"), "sk": _s("STATUSPAGE"), "settings": _s(settings.model_dump_json())}
+        self.client.put_item(TableName=self.table_name, Item=item)
+
+
+def _api_key_from(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        key_id=item["key_id"]["S"],
+        tenant_id=item["tenant_id"]["S"],
+        key_hash=item["key_hash"]["S"],
+        label=item["label"]["S"],
+        created_at=item["created_at"]["S"],
+        revoked_at=item["revoked_at"]["S"] if "revoked_at" in item else None,
+    )
 
 
 def _tenant_from(item: dict[str, Any]) -> Tenant:

@@ -8,6 +8,7 @@ from typing import Any
 
 from vigil_core.errors import unprocessable
 from vigil_core.models.rollups import Resolution, Rollup, RollupKey
+from vigil_core.models.status_page import StatusPageSettings
 from vigil_core.models.tenants import ApiKey, Tenant
 from vigil_core.ports import StoredRollup
 
@@ -25,6 +26,7 @@ class InMemoryTenantDirectory:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, ApiKey] = {}
+        self.status_pages: dict[str, StatusPageSettings] = {}
 
     def put_tenant(self, tenant: Tenant) -> None:
         self.tenants[tenant.id] = tenant
@@ -40,6 +42,15 @@ class InMemoryTenantDirectory:
 
     def find_api_key(self, key_hash: str) -> ApiKey | None:
         return self.keys.get(key_hash)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        return sorted((key for key in self.keys.values() if key.tenant_id == tenant_id), key=lambda key: key.key_id)
+
+    def get_status_page(self, tenant_id: str) -> StatusPageSettings | None:
+        return self.status_pages.get(tenant_id)
+
+    def put_status_page(self, tenant_id: str, settings: StatusPageSettings) -> None:
+        self.status_pages[tenant_id] = settings
 
 
 class InMemoryRollupStore:
