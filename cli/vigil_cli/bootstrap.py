@@ -150,3 +150,37 @@ def create_demo_slos(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> list
         definition = parse_slo(body)
         slos.put(Slo(tenant_id=tenant_id, id=definition.slo_id, definition=definition, created_at=now, updated_at=now))
     return [body["id"] for body in DEMO_SLOS]
+
+
+def enable_demo_status_page(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> bool:
+    """Switch the demo tenant's public status page on, unless it has settings already (a kept backend's are the
+    user's). Returns whether it did."""
+    from vigil_core.models.status_page import StatusPageSettings
+
+    directory = DynamoDBTenantDirectory(cloud.functions.get("account").environment["CONFIG_TABLE_NAME"])
+    if directory.get_status_page(tenant_id) is not None:
+        return False
+    settings = StatusPageSettings(
+        public=True,
+        title="vigil demo status",
+        description="The demo services `vigil local up` watches: one steady, one that flaps every few minutes.",
+        updated_at=datetime.now(UTC),
+    )
+    directory.put_status_page(tenant_id, settings)
+    return True
+
+
+def create_operator_key(cloud: LocalCloud) -> DemoTenant | None:
+    """A key of the first operator tenant the dashboard function names (OPERATOR_TENANTS), for the platform
+    overview; None when the stack names none."""
+    environment = cloud.functions.get("dashboard").environment
+    operators = [tenant.strip() for tenant in environment.get("OPERATOR_TENANTS", "").split(",") if tenant.strip()]
+    if not operators:
+        return None
+    directory = DynamoDBTenantDirectory(environment["CONFIG_TABLE_NAME"])
+    now = datetime.now(UTC)
+    if directory.get_tenant(operators[0]) is None:
+        _, issued = create_tenant(directory, operators[0], "Operators", SlaTier.ENTERPRISE, now)
+    else:
+        issued = create_api_key(directory, operators[0], now, label="vigil local up")
+    return DemoTenant(tenant_id=operators[0], api_key=issued.plaintext)

@@ -286,6 +286,8 @@ def _serve(
         if "sla" in cloud.functions.names():
             importlib.import_module("vigil_cli.bootstrap").create_demo_slos(cloud, tenant.tenant_id)
         demo_channel_used = _enable_demo_channel(cloud, tenant.tenant_id, demo_channel)
+        has_dashboard = "dashboard" in cloud.functions.names()
+        operator = _prepare_dashboard(cloud, tenant.tenant_id) if has_dashboard else None
         cloud.write_stack_state(state_dir / STACK_STATE_FILE)
         state = {
             "url": cloud.api_url,
@@ -299,6 +301,9 @@ def _serve(
             "cloudformation_stack": cloud.cloudformation_stack_name,
             "demo_target_url": demo_target_url,
             "demo_channel_url": demo_channel.webhook_url if demo_channel is not None else None,
+            "status_page_url": f"{cloud.api_url}/public/status/{tenant.tenant_id}" if has_dashboard else None,
+            "operator_tenant_id": operator.tenant_id if operator else None,
+            "operator_api_key": operator.api_key if operator else None,
         }
         state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         view.line(_banner(cloud, state, demo_channel_used))
@@ -310,6 +315,13 @@ def _serve(
             path.unlink(missing_ok=True)
         cloud.stop()
     return 0
+
+
+def _prepare_dashboard(cloud: LocalCloud, tenant_id: str) -> Any:
+    """The demo tenant's public status page and an operator's key for the platform overview."""
+    bootstrap = importlib.import_module("vigil_cli.bootstrap")
+    bootstrap.enable_demo_status_page(cloud, tenant_id)
+    return bootstrap.create_operator_key(cloud)
 
 
 def _create_demo_tenant(cloud: LocalCloud) -> Any:
@@ -401,11 +413,28 @@ def _banner(cloud: LocalCloud, state: dict[str, Any], demo_channel_used: bool | 
             f'  curl -sS "{url}/v1/sla/{state["tenant_id"]}?period=daily" -H "x-api-key: {key}"',
             f'  curl -sS "{url}/v1/reports/sla?tenant={state["tenant_id"]}&period=monthly&format=html" '
             f'-H "x-api-key: {key}" -o sla.html',
+            *_dashboard_lines(state),
             *_notification_lines(state, demo_channel_used),
             "",
             "Ctrl-C stops it. Requests and invocations:",
         ]
     )
+
+
+def _dashboard_lines(state: dict[str, Any]) -> list[str]:
+    if not state.get("status_page_url"):
+        return []  # a --template without the dashboard
+    url, key, tenant = state["url"], state["api_key"], state["tenant_id"]
+    lines = [
+        "Status page (open in a browser; the private page asks for the API key once):",
+        f"  {state['status_page_url']}",
+        f"  {url}/status/{tenant}",
+        "Prometheus scrape and the platform overview (an operator's key):",
+        f'  curl -sS "{url}/v1/metrics/export/prometheus" -H "x-api-key: {key}"',
+    ]
+    if state.get("operator_api_key"):
+        lines.append(f'  curl -sS "{url}/v1/dashboard/health" -H "x-api-key: {state["operator_api_key"]}"')
+    return lines
 
 
 # --- vigil local invoke ----------------------------------------------------------------------------
