@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run demo test test-unit test-integration test-infra test-localstack lint typecheck bench synth layer-deps clean
+.PHONY: help setup browser run demo test test-unit test-integration test-infra test-localstack lint typecheck bench synth layer-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,9 +55,13 @@ lint: $(VENV)/.ready ## ruff: lint and format check
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.ready ## mypy (strict)
-	$(VENV)/bin/mypy layers/core/python/vigil_core cli/vigil_cli infra $(wildcard functions/*/handler.py)
+	$(VENV)/bin/mypy layers/core/python/vigil_core cli/vigil_cli infra clients/python/vigil_client \
+		$(wildcard functions/*/handler.py)
 
-test: setup lint typecheck ## lint, type-check, run every suite on moto, then the LocalStack suite
+browser: ## Debian's chromium for the status page's browser tests (installed once, if missing)
+	scripts/browser/install-chromium.sh
+
+test: setup browser lint typecheck ## lint, type-check, run every suite on moto, then the LocalStack suite
 	$(VENV)/bin/pytest -m "not localstack" $(PYTEST_ARGS)
 	scripts/localstack/run-tests.sh
 

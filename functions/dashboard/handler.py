@@ -60,7 +60,7 @@ def build_dependencies() -> DashboardApi:
         health=PlatformHealthService(
             tenants=directory,
             monitors=DynamoDbMonitorRepository(settings.config_table_name),
-            probes=DynamoDbProbeStore(settings.probes_table_name),
+            probes=DynamoDbProbeStore(settings.probes_table_name, settings.sla_windows_table_name),
             alerts=DynamoDbAlertStore(settings.alerts_table_name),
             sla=build_sla_reporter(settings, utc_now),
             clock=utc_now,

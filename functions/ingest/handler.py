@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vigil_core.adapters.dynamodb_metric_catalog import DynamoDbMetricCatalog
 from vigil_core.adapters.dynamodb_rollups import DynamoDBRollupStore
 from vigil_core.adapters.dynamodb_slos import CachedSloLister, DynamoDbSloRepository
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
@@ -18,7 +19,13 @@ from vigil_core.adapters.sla_windows import DynamoDbSlaWindows
 from vigil_core.adapters.sqs_evaluation import SqsEvaluationQueue
 from vigil_core.api import DependencySlot, json_response, register_error_handlers, request_from, utc_now
 from vigil_core.services.auth import Authenticator
-from vigil_core.services.ingest import IngestDependencies, Retention, SloCounting, submit_batch
+from vigil_core.services.ingest import (
+    IngestDependencies,
+    MetricCatalogRecorder,
+    Retention,
+    SloCounting,
+    submit_batch,
+)
 from vigil_core.settings import IngestSettings, load_settings
 
 logger = Logger()
@@ -44,6 +51,7 @@ def build_dependencies() -> IngestDependencies:
             CachedSloLister(DynamoDbSloRepository(settings.config_table_name)),
             DynamoDbSlaWindows(settings.sla_windows_table_name),
         ),
+        catalog=MetricCatalogRecorder(DynamoDbMetricCatalog(settings.config_table_name)),
     )
 
 

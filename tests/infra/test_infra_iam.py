@@ -39,16 +39,17 @@ def _table_ids(vigil: SynthesizedVigil) -> dict[str, str]:
     }
 
 
-def test_ingest_writes_metrics_and_idempotency_records_but_only_reads_config(vigil: SynthesizedVigil) -> None:
+def test_ingest_writes_metrics_and_idempotency_records_and_only_adds_to_config(vigil: SynthesizedVigil) -> None:
     # Given the ingest function's effective grants
     grants = _role_grants(vigil, "ingest_function")
     tables = _table_ids(vigil)
     # Then it can read and write rollups and idempotency records
     for table in ("metrics", "idempotency"):
         assert _actions_on(grants, tables[table]) >= READ_ACTIONS | WRITE_ACTIONS, table
-    # And it can read tenants and API keys, never change them
+    # And it can read tenants and API keys; its one write action is the metric catalogue's batch of puts (no
+    # single put, update or delete)
     assert _actions_on(grants, tables["config"]) >= READ_ACTIONS
-    assert not WRITE_ACTIONS & _actions_on(grants, tables["config"])
+    assert WRITE_ACTIONS & _actions_on(grants, tables["config"]) == {"dynamodb:BatchWriteItem"}
 
 
 def test_query_only_reads_and_never_touches_idempotency(vigil: SynthesizedVigil) -> None:

@@ -7,6 +7,7 @@ from typing import Final
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -85,6 +86,10 @@ class IngestApi(Construct):
             },
         )
         storage.grant_config_access(ingest.function, write=False)  # API key lookup, the tenant's SLOs
+        # The metric catalogue (TENANT#<t> / METRIC#<name>): at most one BatchWriteItem of puts per batch.
+        ingest.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:BatchWriteItem"], resources=[storage.config_table.table_arn])
+        )
         storage.sla_windows_table.grant_read_write_data(ingest.function)  # metric SLOs' event counters
         storage.metrics_table.grant_read_write_data(ingest.function)  # rollup upserts
         storage.idempotency_table.grant_read_write_data(ingest.function)  # Powertools idempotency records

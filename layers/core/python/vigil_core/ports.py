@@ -20,6 +20,7 @@ from vigil_core.models.alerts import (
     Silence,
 )
 from vigil_core.models.escalation import Escalation, EscalationPolicy, EscalationState, PageOrder
+from vigil_core.models.metrics import MetricType
 from vigil_core.models.monitors import Monitor
 from vigil_core.models.notifications import Delivery, DeliveryState, NotificationPolicy, NotificationSummary
 from vigil_core.models.probes import (
@@ -32,6 +33,7 @@ from vigil_core.models.probes import (
 )
 from vigil_core.models.rollups import Resolution, Rollup, RollupKey, Series
 from vigil_core.models.slo import SlaPolicy, Slo
+from vigil_core.models.status_page import StatusPageSettings
 from vigil_core.models.tenants import ApiKey, Tenant
 from vigil_core.probes.verdicts import MonitorState
 
@@ -89,6 +91,14 @@ class TenantDirectory(Protocol):
     def put_api_key(self, api_key: ApiKey) -> None: ...
 
     def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        """The tenant's keys, revoked ones included, ordered by key id."""
+        ...
+
+    def get_status_page(self, tenant_id: str) -> StatusPageSettings | None: ...
+
+    def put_status_page(self, tenant_id: str, settings: StatusPageSettings) -> None: ...
 
 
 class RollupStore(Protocol):
@@ -436,3 +446,44 @@ class SloRepository(SloLister, Protocol):
     def get_sla_policy(self, tenant_id: str) -> SlaPolicy | None: ...
 
     def put_sla_policy(self, tenant_id: str, policy: SlaPolicy) -> None: ...
+
+
+# -- the metric catalogue -----------------------------------------------------------------------------
+
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDescriptor:
+    """A metric name as ingest accepted it, with the type and unit it was pushed with."""
+
+    name: str
+    metric_type: MetricType
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricCatalogEntry:
+    name: str
+    metric_type: MetricType
+    unit: str
+    # When ingest last recorded the name. Each container records a name at most once an hour, so this may be
+    # up to about an hour older than the name's newest point.
+    last_seen: datetime
+
+
+class MetricCatalog(Protocol):
+    """Per tenant, every metric name ingest accepted: what the exports list, since rollups are keyed by name."""
+
+    def record(self, tenant_id: str, entries: Sequence[MetricDescriptor], now: datetime) -> list[MetricDescriptor]:
+        """Store each entry with `now` as its last-seen time, in a single write request (at most
+        MAX_CATALOG_WRITE entries). Returns the entries the store did not take this time (throttled), which
+        the caller may offer again later; raises StoreUnavailableError when the request failed as a whole."""
+        ...
+
+    def list_for_tenant(self, tenant_id: str) -> list[MetricCatalogEntry]:
+        """Every catalogued metric of the tenant, ordered by name."""
+        ...
+
+
+# One DynamoDB BatchWriteItem takes at most 25 items: the most a single record() call may be given.
+MAX_CATALOG_WRITE = 25

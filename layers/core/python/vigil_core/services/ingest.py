@@ -6,7 +6,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -16,8 +16,11 @@ from vigil_core.models.http import ApiRequest
 from vigil_core.models.metrics import MetricBatch
 from vigil_core.models.rollups import Resolution, aggregate
 from vigil_core.ports import (
+    MAX_CATALOG_WRITE,
     EvaluationQueue,
     IdempotencyGuard,
+    MetricCatalog,
+    MetricDescriptor,
     RollupStore,
     SlaWindowStore,
     SloLister,
@@ -31,6 +34,9 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DAY_SECONDS = 86400
+# How long a warm container trusts that the catalogue knows a name it wrote (with the same type and unit).
+CATALOG_REFRESH = timedelta(hours=1)
+MAX_REMEMBERED_CATALOG_NAMES = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,62 @@ class IngestDependencies:
     evaluation: EvaluationQueue | None = None
     # The tenant's metric SLOs count the batch's events into their SLA windows; None: no SLO counting.
     slo_counting: SloCounting | None = None
+    # Keeps the tenant's list of metric names (what exports read) current; None: no catalogue.
+    catalog: MetricCatalogRecorder | None = None
 
 
 @dataclass(frozen=True)
 class SloCounting:
     slos: SloLister
     windows: SlaWindowStore
+
+
+class MetricCatalogRecorder:
+    """Records the names a tenant pushes in its metric catalogue, cheaply and on a best-effort basis.
+
+    A warm container writes a name again only once it has not written it (with the same type and unit) for
+    CATALOG_REFRESH, and a batch costs at most one write request (MAX_CATALOG_WRITE names, the rest wait for
+    the next batch). The batch is stored before this runs: a failure here is logged, never the batch's.
+    """
+
+    def __init__(
+        self,
+        catalog: MetricCatalog,
+        refresh: timedelta = CATALOG_REFRESH,
+        max_remembered: int = MAX_REMEMBERED_CATALOG_NAMES,
+    ) -> None:
+        self.catalog = catalog
+        self.refresh = refresh
+        self.max_remembered = max_remembered
+        self._written: dict[tuple[str, MetricDescriptor], datetime] = {}  # (tenant, descriptor): when written
+
+    def due(self, tenant_id: str, batch: MetricBatch, now: datetime) -> list[MetricDescriptor]:
+        """The batch's names this container should write now, by name, at most one request's worth."""
+        # A name pushed with two types or units in one batch is catalogued as its last point has it.
+        pushed = {point.name: MetricDescriptor(point.name, point.type, point.unit.value) for point in batch.points}
+        due = []
+        for name in sorted(pushed):
+            written_at = self._written.get((tenant_id, pushed[name]))
+            if written_at is None or now - written_at >= self.refresh:
+                due.append(pushed[name])
+        return due[:MAX_CATALOG_WRITE]
+
+    def record(self, tenant_id: str, batch: MetricBatch, now: datetime) -> int:
+        """Write the names due; how many the catalogue took (0 when the write failed, which is only logged)."""
+        due = self.due(tenant_id, batch, now)
+        if not due:
+            return 0
+        try:
+            left = set(self.catalog.record(tenant_id, due, now))
+        except Exception:
+            logger.warning("could not record the metric catalogue", exc_info=True, extra={"tenant_id": tenant_id})
+            return 0
+        if len(self._written) + len(due) > self.max_remembered:
+            self._written.clear()  # a container serving very many names simply writes them again
+        written = [descriptor for descriptor in due if descriptor not in left]
+        for descriptor in written:
+            self._written[(tenant_id, descriptor)] = now
+        return len(written)
 
 
 def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -> IngestOutcome:
@@ -116,6 +172,8 @@ def submit_batch(request: ApiRequest, deps: IngestDependencies, now: datetime) -
         outcome = IngestOutcome(result=IngestResult.model_validate(result), replayed=replayed)
     if not outcome.replayed:
         request_evaluation(deps.evaluation, tenant_id, batch, now)
+        if deps.catalog is not None:
+            deps.catalog.record(tenant_id, batch, now)
     return outcome
 
 
