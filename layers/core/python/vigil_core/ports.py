@@ -451,7 +451,6 @@ class SloRepository(SloLister, Protocol):
 # -- the metric catalogue -----------------------------------------------------------------------------
 
 
-
 @dataclass(frozen=True, slots=True)
 class MetricDescriptor:
     """A metric name as ingest accepted it, with the type and unit it was pushed with."""
