@@ -91,7 +91,13 @@ class VigilStack(Stack):
             self, "Sla", config=config, storage=self.storage, layers=self.layers, paths=paths, api=self.ingest_api
         )
         self.dashboard_api = DashboardApi(
-            self, "DashboardApi", config=config, storage=self.storage, layers=self.layers, paths=paths, api=self.ingest_api
+            self,
+            "DashboardApi",
+            config=config,
+            storage=self.storage,
+            layers=self.layers,
+            paths=paths,
+            api=self.ingest_api,
         )
         # Ingest asks for the pushed metrics' rules to be evaluated at once, not at the next minute.
         ingest = self.ingest_api.ingest_function.function
@@ -108,6 +114,7 @@ class VigilStack(Stack):
             notifications=self.notifications,
             escalation=self.escalation,
             sla=self.sla,
+            dashboard_api=self.dashboard_api,
         )
         self._build_outputs()
 

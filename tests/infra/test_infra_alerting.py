@@ -325,7 +325,7 @@ def test_only_the_alerting_functions_and_the_escalation_publish_to_the_alerts_to
         assert sns_grants[role_id] == {("sns:Publish", topic)}, role_id
 
 
-def test_only_the_evaluator_and_the_sla_functions_may_query_the_config_tables_by_kind_index(
+def test_only_the_evaluator_the_sla_functions_and_the_dashboard_may_query_the_config_tables_by_kind_index(
     vigil: SynthesizedVigil,
 ) -> None:
     # Given every statement that names a config-table index, by role
@@ -336,12 +336,14 @@ def test_only_the_evaluator_and_the_sla_functions_may_query_the_config_tables_by
             for resource in _as_list(statement["Resource"]):
                 if _index_suffix(resource) == "/index/by-kind" and set(getatt_targets(resource)) == {config}:
                     by_kind.setdefault(role_id, set()).update(_as_list(statement["Action"]))
-    # Then only the evaluator (every tenant's rules and policies) and the SLA API and report job (every tenant,
-    # every tenant's SLOs) reach the by-kind index, each to query it
+    # Then only the evaluator (every tenant's rules and policies), the SLA API and report job (every tenant,
+    # every tenant's SLOs) and the dashboard (every tenant, for the platform overview) reach the by-kind index,
+    # each to query it
     sla = vigil.stack.sla
+    dashboard = vigil.stack.dashboard_api.dashboard_function
     assert set(by_kind) == {
         vigil.logical_id(function.role)
-        for function in (_function(vigil, "evaluator"), sla.api_function, sla.report_function)
+        for function in (_function(vigil, "evaluator"), sla.api_function, sla.report_function, dashboard)
     }
     for role_id, actions in by_kind.items():
         assert "dynamodb:Query" in actions, role_id

@@ -42,6 +42,10 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
     )
     alerts = vigil.logical_id(vigil.stack.alerting.api_function.function)
     sla = vigil.logical_id(vigil.stack.sla.api_function.function)
+    dashboard_api = vigil.stack.dashboard_api
+    dashboard, account = (
+        vigil.logical_id(f.function) for f in (dashboard_api.dashboard_function, dashboard_api.account_function)
+    )
     return {
         ("POST", "/v1/metrics"): ingest,
         ("GET", "/v1/metrics/{name}"): query,
@@ -83,17 +87,28 @@ def _expected_routes(vigil: SynthesizedVigil) -> dict[tuple[str, str], str]:
         ("PUT", "/v1/sla-policy"): sla,
         ("GET", "/v1/sla/{tenant}"): sla,
         ("GET", "/v1/reports/sla"): sla,
+        ("GET", "/status/{tenant}"): dashboard,
+        ("POST", "/status/{tenant}"): dashboard,
+        ("GET", "/public/status/{tenant}"): dashboard,
+        ("GET", "/v1/dashboard/health"): dashboard,
+        ("GET", "/v1/metrics/export/prometheus"): dashboard,
+        ("GET", "/v1/keys"): account,
+        ("POST", "/v1/keys"): account,
+        ("DELETE", "/v1/keys/{id}"): account,
+        ("GET", "/v1/status-page"): account,
+        ("PUT", "/v1/status-page"): account,
     }
 
 
-def test_exactly_the_metrics_monitors_heartbeat_alerting_and_sla_routes_with_proxy_integrations(
+def test_exactly_the_metrics_monitors_heartbeat_alerting_sla_dashboard_and_account_routes(
     vigil: SynthesizedVigil,
 ) -> None:
     # Given every method in the template, keyed by verb and full path
     routes = _routes(vigil)
     expected_targets = _expected_routes(vigil)
-    # Then the routes are exactly metrics ingest and query, the monitors API, heartbeats, the alerting API and the
-    # SLA API (SLOs, the SLA policy, SLA reports)
+    # Then the routes are exactly metrics ingest and query, the monitors API, heartbeats, the alerting API, the
+    # SLA API (SLOs, the SLA policy, SLA reports), the dashboard (status pages, the platform overview, the
+    # Prometheus export) and the account API (keys, status page settings), each a proxy integration
     assert set(routes) == set(expected_targets)
     for route, target_function in expected_targets.items():
         integration = routes[route]["Integration"]
@@ -191,14 +206,15 @@ def test_stack_outputs_the_api_url_the_alerts_topic_the_escalation_state_machine
     # Given the stack outputs
     outputs = vigil.template.to_json()["Outputs"]
     api = vigil.stack.ingest_api
-    # Then there are exactly five: ApiUrl, AlertsTopicArn, EscalationStateMachineArn, SlaReportsBucketName and
-    # SlaReportsTopicArn (the last two are checked in test_infra_sla)
+    # Then there are exactly six: ApiUrl, AlertsTopicArn, EscalationStateMachineArn, SlaReportsBucketName,
+    # SlaReportsTopicArn (these two are checked in test_infra_sla) and OpsAlarmsTopicArn (test_infra_observability)
     assert list(outputs) == [
         "ApiUrl",
         "AlertsTopicArn",
         "EscalationStateMachineArn",
         "SlaReportsBucketName",
         "SlaReportsTopicArn",
+        "OpsAlarmsTopicArn",
     ]
     machine = vigil.logical_id(vigil.stack.escalation.state_machine)
     assert outputs["EscalationStateMachineArn"]["Value"] == {"Ref": machine}

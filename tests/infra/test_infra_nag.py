@@ -31,6 +31,8 @@ FUNCTION_PATHS = (
     "Vigil/Escalation/Function",
     "Vigil/Sla/SlaFunction",
     "Vigil/Sla/ReportFunction",
+    "Vigil/DashboardApi/DashboardFunction",
+    "Vigil/DashboardApi/AccountFunction",
 )
 # The escalator may stop any execution of the escalation state machine (an execution's name is not known up front).
 ESCALATION_EXECUTIONS = (
@@ -80,12 +82,23 @@ METHOD_PATHS = tuple(
         "sla-policy/PUT",
         "sla/{tenant}/GET",
         "reports/sla/GET",
+        "dashboard/health/GET",
+        "metrics/export/prometheus/GET",
+        "keys/GET",
+        "keys/POST",
+        "keys/{id}/DELETE",
+        "status-page/GET",
+        "status-page/PUT",
     )
+) + tuple(
+    f"Vigil/IngestApi/RestApi/Default/{method}"
+    for method in ("status/{tenant}/GET", "status/{tenant}/POST", "public/status/{tenant}/GET")
 )
 
 # The reviewed list. Adding one means writing its reason in the construct and adding it here.
 # Per function: L1 (python3.13 pinned with the layer) and IAM5 (X-Ray's Resource *); per method: APIG4 and
-# COG4 (the functions authenticate API keys; a heartbeat's token is its own credential). Per notifier's
+# COG4 (the functions authenticate API keys; a heartbeat's token is its own credential; a public status page is
+# for anyone, once its tenant switches it on). Per notifier's
 # ChannelAccess policy: IAM5 on the vigil/notify/ secret and parameter prefixes (Slack, webhook, PagerDuty) or on
 # "*" (SMS: SNS authorizes publishing to a phone number on *); email's SES identities need none. The SLA report
 # job: IAM5 on its reports bucket's reports/ prefix only (one object per tenant and month, named at run time); its

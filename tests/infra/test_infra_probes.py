@@ -345,6 +345,7 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
     evaluator_role = vigil.logical_id(vigil.stack.alerting.evaluator.role)
     sla_api_role = vigil.logical_id(vigil.stack.sla.api_function.role)
     reporter_role = vigil.logical_id(vigil.stack.sla.report_function.role)
+    dashboard_role = vigil.logical_id(vigil.stack.dashboard_api.dashboard_function.role)
     config, alerts = vigil.logical_id(storage.config_table), vigil.logical_id(storage.alerts_table)
     index_grants: list[tuple[str, str, str, set[str]]] = []
     for role_id in vigil.of_type("AWS::IAM::Role"):
@@ -363,8 +364,8 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
         role for role, _, suffix, actions in index_grants if suffix == "/index/by-interval" and QUERY in actions
     ] == [scheduler_role]
     # And the config table's index grants are exactly the scheduler's on by-interval, and the alert evaluator's
-    # (its rules and policies across tenants) and the SLA API's and report job's (every tenant and its SLOs) on
-    # by-kind, each a Query; nobody else gets a config index
+    # (its rules and policies across tenants), the SLA API's and report job's (every tenant and its SLOs) and the
+    # dashboard's (every tenant, for the platform overview) on by-kind, each a Query; nobody else gets a config index
     config_index_grants = [
         (role, suffix, QUERY in actions) for role, table, suffix, actions in index_grants if table == config
     ]
@@ -374,6 +375,7 @@ def test_only_the_scheduler_may_query_the_by_interval_index_and_nobody_gets_ever
             (evaluator_role, "/index/by-kind", True),
             (sla_api_role, "/index/by-kind", True),
             (reporter_role, "/index/by-kind", True),
+            (dashboard_role, "/index/by-kind", True),
         ]
     )
 
