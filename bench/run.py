@@ -22,6 +22,7 @@ from typing import Any
 from bench import (
     alerting,
     cold_import,
+    dashboard,
     dynamodb_writes,
     escalation,
     ingest_cpu,
@@ -61,6 +62,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
             "notifications": lambda: notifications.run(rounds=5, batches=4, run_messages=100),
             "escalation": lambda: escalation.run(rounds=5, page_rounds=5, repetitions=1),
             "sla": lambda: sla.run(monitors=200),
+            "dashboard": lambda: dashboard.run(calls=5_000, repetitions=2),
         }
     return {
         "ingest_cpu": ingest_cpu.run,
@@ -72,6 +74,7 @@ def _benchmarks(quick: bool, probe_moto: bool = False) -> dict[str, Callable[[],
         "notifications": notifications.run,
         "escalation": escalation.run,
         "sla": sla.run,
+        "dashboard": dashboard.run,
     }
 
 
