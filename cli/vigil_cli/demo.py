@@ -16,10 +16,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
+
+from vigil_cli.config import add_connection_options, resolve_connection
 
 SERVICES = ("checkout", "search", "accounts")
 HOSTS = ("web-1", "web-2")
@@ -127,28 +128,23 @@ def run(args: argparse.Namespace) -> int:
             except httpx.TransportError as exc:
                 print(f"vigil demo: cannot reach {url}: {exc}", file=sys.stderr)
                 return 1
-            print(
-                f"batch {tick + 1}: {result['accepted']} points, {result['series']} series, "
-                f"{result['writes']} rollup writes",
-                flush=True,
-            )
+            if args.json:
+                print(json.dumps(result), flush=True)  # one line per batch: JSON Lines
+            else:
+                print(
+                    f"batch {tick + 1}: {result['accepted']} points, {result['series']} series, "
+                    f"{result['writes']} rollup writes",
+                    flush=True,
+                )
             if args.batches <= 0 or tick + 1 < args.batches:
                 time.sleep(args.interval)
     return 0
 
 
 def _target(args: argparse.Namespace) -> tuple[str, str]:
-    url, api_key = args.url, args.api_key
-    state_file = Path(args.state_dir) / "local.json"
-    if (url is None or api_key is None) and state_file.exists():
-        state = json.loads(state_file.read_text())
-        url, api_key = url or state["url"], api_key or state["api_key"]
-    if url is None or api_key is None:
-        raise SystemExit(
-            "vigil demo: no vigil to push to: start one with `make run` (or `vigil local up`), "
-            "or pass --url and --api-key"
-        )
-    return url.rstrip("/"), api_key
+    """Flags, environment, config file or the running local cloud (`vigil local up`), as every command."""
+    connection = resolve_connection(args)
+    return connection.url, connection.api_key
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -159,10 +155,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "connections, queue depth) for three services on two hosts. Defaults to the local cloud "
         "started by `vigil local up`.",
     )
-    parser.add_argument("--url", help="vigil API base URL (default: the running local cloud)")
-    parser.add_argument("--api-key", help="tenant API key (default: the local cloud's demo key)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between batches (default 5)")
     parser.add_argument("--batches", type=int, default=0, help="stop after N batches (default: run until Ctrl-C)")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
-    parser.add_argument("--state-dir", default=".vigil", help=argparse.SUPPRESS)
+    add_connection_options(parser, json_help="print each batch's API answer as one line of JSON")
     parser.set_defaults(func=run)

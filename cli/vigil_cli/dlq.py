@@ -15,13 +15,14 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil_cli import CliError
+from vigil_cli.console import Column, Output
 from vigil_cli.local.commands import DEFAULT_STATE_DIR, STATE_FILE, read_running_state
 
 if TYPE_CHECKING:
@@ -521,7 +522,12 @@ def _send_one_by_one(
     return sent, failed
 
 
-def redrive(sqs: SQSClient, result: RedriveResult, max_messages: int | None = None) -> RedriveResult:
+def redrive(
+    sqs: SQSClient,
+    result: RedriveResult,
+    max_messages: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> RedriveResult:
     """Move messages from the DLQ to the target until the DLQ is empty or ``max_messages`` were tried.
 
     What moved and what failed is recorded in ``result`` as it happens, so a caller knows it even when an
@@ -530,6 +536,7 @@ def redrive(sqs: SQSClient, result: RedriveResult, max_messages: int | None = No
     Each batch is sent first and only the messages the target accepted are then deleted from the DLQ: a crash
     in between leaves a message in both queues (delivered twice; vigil's consumers are idempotent) but never
     in neither. Messages that were not sent are made visible in the DLQ again when the run ends.
+    ``on_batch`` is told how many messages each batch handled (moved or failed), for a progress bar.
     """
     dlq_url, target_url = result.source_url, result.target_url
     target_is_fifo = target_url.endswith(".fifo")
@@ -559,6 +566,8 @@ def redrive(sqs: SQSClient, result: RedriveResult, max_messages: int | None = No
                     result.failed.append({"message_id": message_id, "code": code, "message": text})
             deleted = _delete_sent(sqs, dlq_url, {entry_id: by_entry_id[entry_id] for entry_id in sent}, result)
             to_release = [handle for handle in to_release if handle not in deleted]
+            if on_batch is not None:
+                on_batch(len(batch))
             if len(batch) < len(received):
                 break  # copies we sent are failing back into the DLQ: stop rather than chase them
     finally:
@@ -597,21 +606,25 @@ def command_list(args: argparse.Namespace) -> int:
                 dlq.peeked = peek(target.client, dlq.url, args.show)
     if args.json:
         print(json.dumps({"dead_letter_queues": [dlq.to_json() for dlq in scan.dead_letter_queues]}, indent=2))
-    else:
-        print(_dead_letter_table(scan, target.where))
+        return 0
+    if not scan.dead_letter_queues:
+        print(f"no dead-letter queues among the {len(scan.queue_urls)} queues at {target.where}")
+        return 0
+    Output.from_args(args).table(
+        (Column("dead-letter queue"), Column("messages", "right"), Column("in flight", "right"), Column("sources")),
+        [
+            [dlq.name, str(dlq.messages), str(dlq.in_flight), ", ".join(map(queue_name, dlq.source_urls))]
+            for dlq in scan.dead_letter_queues
+        ],
+    )
+    peeked = _peeked_messages(scan)
+    if peeked:
+        print(peeked)
     return 0
 
 
-def _dead_letter_table(scan: QueueScan, where: str) -> str:
-    if not scan.dead_letter_queues:
-        return f"no dead-letter queues among the {len(scan.queue_urls)} queues at {where}"
-    rows = [("DEAD-LETTER QUEUE", "MESSAGES", "IN FLIGHT", "SOURCES")]
-    rows += [
-        (dlq.name, str(dlq.messages), str(dlq.in_flight), ", ".join(map(queue_name, dlq.source_urls)))
-        for dlq in scan.dead_letter_queues
-    ]
-    name_width = max(len(row[0]) for row in rows)
-    lines = [f"{row[0]:<{name_width}}  {row[1]:>8}  {row[2]:>9}  {row[3]}" for row in rows]
+def _peeked_messages(scan: QueueScan) -> str:
+    lines: list[str] = []
     for dlq in (dlq for dlq in scan.dead_letter_queues if dlq.peeked):
         lines += ["", f"{dlq.name}: {len(dlq.peeked)} of {_messages(dlq.messages)}"]
         for message in dlq.peeked:
@@ -652,8 +665,10 @@ def command_redrive(args: argparse.Namespace) -> int:
         dlq = _find_dead_letter_queue(scan_queues(target.client), args.queue, target.where)
         target_url = _redrive_target(dlq, args.to)
         result = RedriveResult(dlq.url, target_url)
+        total = min(dlq.messages, args.max) if args.max is not None else dlq.messages
         try:
-            redrive(target.client, result, args.max)
+            with Output.from_args(args).progress(total or None, f"redriving {dlq.name}") as progress:
+                redrive(target.client, result, args.max, on_batch=progress.advance)
         except BaseException:  # Ctrl-C too: say what already moved
             if result.moved:
                 print(f"vigil dlq: moved {_messages(result.moved)} before the error below", file=sys.stderr)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from vigil_cli import CliError
+from vigil_cli.config import ConfigError, add_connection_options, resolve_settings
+from vigil_cli.console import Output
 from vigil_cli.slo_import import ConvertedSlo, SloConversion, convert_openslo, read_openslo_file, render_slos_document
 
 API_TIMEOUT_S = 10.0
@@ -40,8 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     destination.add_argument(
         "--apply", action="store_true", help="PUT each converted SLO to the vigil API instead of printing it"
     )
-    command.add_argument("--url", help="with --apply: the vigil API's base URL (default: $VIGIL_URL)")
-    command.add_argument("--api-key", help="with --apply: the tenant's API key (default: $VIGIL_API_KEY)")
+    add_connection_options(command, json_help="with --apply: print the API's JSON of the applied SLOs")
     command.set_defaults(func=command_import)
 
 
@@ -56,16 +57,20 @@ def command_import(args: argparse.Namespace) -> int:
         raise CliError(f"none of the {conversion.slo_count} SLOs of {args.file} could be converted")
     exit_code = 0
     if target is not None:
-        exit_code = apply_slos(conversion.slos, *target)
+        exit_code = apply_slos(conversion.slos, *target, output=Output.from_args(args))
     else:
         _write(render_slos_document(conversion.slos, source=args.file.name), args.output)
     print(_summary(conversion, args.output), file=sys.stderr)
     return exit_code
 
 
-def apply_slos(slos: Sequence[ConvertedSlo], url: str, api_key: str) -> int:
-    """PUT each definition to {url}/v1/slos/{id}; 1 when any was refused (each reported on stderr), else 0."""
+def apply_slos(slos: Sequence[ConvertedSlo], url: str, api_key: str, output: Output | None = None) -> int:
+    """PUT each definition to {url}/v1/slos/{id}; 1 when any was refused (each reported on stderr), else 0.
+
+    With a JSON `output`, stdout gets {"slos": [the API's answer for each applied SLO]} instead of one line each."""
+    output = output or Output()
     applied = 0
+    answers: list[Any] = []
     headers = {"X-Api-Key": api_key, "X-Vigil-Source": "import"}
     with httpx.Client(timeout=API_TIMEOUT_S) as client:
         for slo in slos:
@@ -80,31 +85,50 @@ def apply_slos(slos: Sequence[ConvertedSlo], url: str, api_key: str) -> int:
                 ) from None
             if response.is_success:
                 applied += 1
-                print(f"applied {slo_id}")
+                if output.json_mode:
+                    answers.append(_json_or_text(response))
+                else:
+                    print(f"applied {slo_id}")
             else:
                 print(
                     f"{slo.source}: PUT {endpoint} answered {response.status_code}: {_error_body(response)}",
                     file=sys.stderr,
                 )
+    if output.json_mode:
+        output.print_json({"slos": answers})
     print(f"applied {applied} of {len(slos)} vigil SLOs to {url}", file=sys.stderr)
     return 0 if applied == len(slos) else 1
 
 
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
 def _api_target(args: argparse.Namespace) -> tuple[str, str] | None:
-    """The API's URL and key for --apply (checked before anything is read), or None without --apply."""
+    """The API's URL and key for --apply (checked before anything is read), or None without --apply.
+
+    The URL and key come from the flags, the environment, the config file's profile or the running local cloud,
+    in that order (see `vigil config show`)."""
     if not args.apply:
         if args.url is not None or args.api_key is not None:
             raise CliError("--url and --api-key are for --apply")
+        if args.profile is not None:
+            raise CliError("--profile is for --apply")
+        if args.json:
+            raise CliError("--json is for --apply (without it the SLOs are printed as YAML)")
         return None
-    url = args.url or os.environ.get("VIGIL_URL")
-    api_key = args.api_key or os.environ.get("VIGIL_API_KEY")
-    if not url:
+    try:
+        settings = resolve_settings(args)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if not settings.url:
         raise CliError("--apply needs the vigil API: pass --url or set VIGIL_URL")
-    if not url.startswith(("http://", "https://")):
-        raise CliError(f"{url!r} is not an http:// or https:// URL")
-    if not api_key:
+    if not settings.api_key:
         raise CliError("--apply needs an API key: pass --api-key or set VIGIL_API_KEY")
-    return url.rstrip("/"), api_key
+    return settings.url, settings.api_key
 
 
 def _error_body(response: httpx.Response) -> str:
