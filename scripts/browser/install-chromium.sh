@@ -21,14 +21,14 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)
 else
   echo "chromium: FAILED: installing it needs root, or sudo without a password; as root run:" >&2
-  echo "  apt-get update && apt-get install -y --no-install-recommends chromium" >&2
+  echo "  apt-get update && apt-get install -y chromium" >&2
   exit 1
 fi
 
 echo "chromium: installing Debian's chromium"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -q
-"${as_root[@]}" apt-get install -y -q --no-install-recommends chromium
+"${as_root[@]}" apt-get install -y -q chromium
 
 if [ ! -x "$CHROMIUM" ]; then
   echo "chromium: FAILED: the chromium package installed no $CHROMIUM" >&2
