@@ -61,13 +61,15 @@ def chromium_path() -> Path:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, the main thread has a running event loop, and
+# every later test calling asyncio.run() (the probes, for one) would fail.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_path: Path) -> Iterator[Browser]:
     # A plain launch gives every context a fresh, throw-away profile.
     launched = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=list(CHROMIUM_ARGS))

@@ -16,6 +16,13 @@ from tests.unit.cli.test_config import write_local_cloud
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Each test's "now", so relative times ("5m ago") hold however long after collection the test runs."""
+    global NOW  # noqa: PLW0603 - read by the builders below at call time
+    NOW = datetime.now(UTC)
+
+
 def alert(alert_id: str, status: str, severity: str = "critical", **fields: Any) -> dict[str, Any]:
     return {
         "id": alert_id,

@@ -17,6 +17,15 @@ from tests.unit.cli.fake_api import FakeVigil, Vigil
 from vigil_cli.main import build_parser
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Each test's "now", so relative times ("5m ago") hold however long after collection the test runs."""
+    global NOW  # noqa: PLW0603 - read by the builders below at call time
+    NOW = datetime.now(UTC)
+
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
