@@ -16,20 +16,11 @@ import pytest
 from tests.unit.cli.fake_api import FakeVigil, Vigil
 from vigil_cli.main import build_parser
 
-NOW = datetime.now(UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_now() -> None:
-    """Each test's "now", so relative times ("5m ago") hold however long after collection the test runs."""
-    global NOW  # noqa: PLW0603 - read by the builders below at call time
-    NOW = datetime.now(UTC)
-
-
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def monitor(monitor_id: str, status: str | None, **fields: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)  # the test's own now: relative times ("1m ago") hold however late the test runs
     body: dict[str, Any] = {
         "id": monitor_id,
         "name": monitor_id.replace("-", " ").title(),
@@ -45,8 +36,8 @@ def monitor(monitor_id: str, status: str | None, **fields: Any) -> dict[str, Any
         if status is None
         else {
             "status": status,
-            "since": (NOW - timedelta(hours=1)).isoformat(),
-            "last_checked_at": (NOW - timedelta(seconds=90)).isoformat(),
+            "since": (now - timedelta(hours=1)).isoformat(),
+            "last_checked_at": (now - timedelta(seconds=90)).isoformat(),
             "consecutive_failures": 0,
             "consecutive_successes": 5,
             "last_beat_at": None,
@@ -55,14 +46,15 @@ def monitor(monitor_id: str, status: str | None, **fields: Any) -> dict[str, Any
     return body
 
 
-LISTED = {
-    "monitors": [
-        monitor("shop", "UP"),
-        monitor("payments", "DOWN", interval=300),
-        monitor("new-one", None, interval=30),
-        monitor("nightly", "UP", enabled=False, interval=3600),
-    ]
-}
+def listed() -> dict[str, Any]:
+    return {
+        "monitors": [
+            monitor("shop", "UP"),
+            monitor("payments", "DOWN", interval=300),
+            monitor("new-one", None, interval=30),
+            monitor("nightly", "UP", enabled=False, interval=3600),
+        ]
+    }
 
 
 # --- list ------------------------------------------------------------------------------------------
@@ -71,7 +63,7 @@ LISTED = {
 def test_list_prints_an_aligned_table_when_stdout_is_not_a_terminal(
     vigil: Vigil, fake: FakeVigil, connected: tuple[str, ...]
 ) -> None:
-    fake.answer("GET", "/v1/monitors", json_body=LISTED)
+    fake.answer("GET", "/v1/monitors", json_body=listed())
 
     run = vigil("monitors", "list", *connected)
 
@@ -90,14 +82,15 @@ def test_list_prints_an_aligned_table_when_stdout_is_not_a_terminal(
 
 
 def test_list_json_is_the_apis_json(vigil: Vigil, fake: FakeVigil, connected: tuple[str, ...]) -> None:
-    fake.answer("GET", "/v1/monitors", json_body=LISTED)
+    listing = listed()
+    fake.answer("GET", "/v1/monitors", json_body=listing)
 
     before = vigil("--json", "monitors", "list", *connected)
     after = vigil("monitors", "list", "--json", *connected)
 
     assert (before.code, after.code) == (0, 0)
-    assert before.json == LISTED
-    assert before.out == after.out == json.dumps(LISTED, indent=2) + "\n"
+    assert before.json == listing
+    assert before.out == after.out == json.dumps(listing, indent=2) + "\n"
 
 
 def test_list_in_a_terminal_colours_each_status(
@@ -105,7 +98,7 @@ def test_list_in_a_terminal_colours_each_status(
 ) -> None:
     # Given stdout that counts as a terminal
     monkeypatch.setenv("FORCE_COLOR", "1")
-    fake.answer("GET", "/v1/monitors", json_body=LISTED)
+    fake.answer("GET", "/v1/monitors", json_body=listed())
 
     run = vigil("monitors", "list", *connected)
 
@@ -121,7 +114,7 @@ def test_no_color_keeps_the_table_and_drops_the_colours(
 ) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("NO_COLOR", "1")
-    fake.answer("GET", "/v1/monitors", json_body=LISTED)
+    fake.answer("GET", "/v1/monitors", json_body=listed())
 
     run = vigil("monitors", "list", *connected)
     flag = vigil("--no-color", "monitors", "list", *connected)
@@ -240,7 +233,8 @@ def test_add_with_replace_puts_over_a_monitor_that_exists(
     path = clean_env / "shop.json"
     path.write_text(json.dumps({"name": "Shop Front", "type": "http", "target": "https://shop.example"}))
     fake.answer("POST", "/v1/monitors", 409, {"error": "conflict", "message": "monitor 'shop-front' already exists"})
-    fake.answer("PUT", "/v1/monitors/shop-front", 200, monitor("shop-front", "UP"))
+    stored = monitor("shop-front", "UP")
+    fake.answer("PUT", "/v1/monitors/shop-front", 200, stored)
 
     without = vigil("monitors", "add", "--file", str(path), *connected)
     replaced = vigil("monitors", "add", "--file", str(path), "--replace", "--json", *connected)
@@ -248,7 +242,7 @@ def test_add_with_replace_puts_over_a_monitor_that_exists(
     assert without.code == 1
     assert "monitor 'shop-front' already exists (HTTP 409)" in without.err
     assert replaced.code == 0
-    assert replaced.json == {"monitors": [monitor("shop-front", "UP")]}
+    assert replaced.json == {"monitors": [stored]}
     assert fake.requests_to("PUT", "/v1/monitors/shop-front")[0].json["name"] == "Shop Front"
 
 
