@@ -10,7 +10,7 @@ export FILESYSTEM_ROOT=$ROOT/fs TMPDIR=$ROOT/tmp CONFIG_DIR=$ROOT/config   # TMP
 export GATEWAY_LISTEN=127.0.0.1:$PORT GATEWAY_SERVER=hypercorn   # the default server binds 0.0.0.0
 export DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1
 export KINESIS_LATENCY=0           # DynamoDB streams usable right after CreateTable
-export SERVICES=${SERVICES:-dynamodb,dynamodbstreams,kinesis,sqs,sns,events,scheduler,stepfunctions,apigateway,cloudformation,iam,sts,s3,ssm,secretsmanager,ses,logs,lambda}
+export SERVICES=${SERVICES:-dynamodb,dynamodbstreams,kinesis,sqs,sns,events,scheduler,stepfunctions,apigateway,cloudformation,iam,sts,s3,ssm,secretsmanager,ses,logs,cloudwatch,lambda}
 export EAGER_SERVICE_LOADING=${EAGER_SERVICE_LOADING:-1}
 nohup ls-venv/bin/python -m localstack.runtime.main > ls.log 2>&1 &
 echo $! > ls.pid
