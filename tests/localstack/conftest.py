@@ -54,12 +54,17 @@ def localstack_client(endpoint: str, service: str) -> Any:
 @contextmanager
 def deployed_through_cloudformation(endpoint: str, prefix: str = "VigilTest") -> Iterator[dict[str, Any]]:
     """LocalCloud's options to deploy the template through LocalStack's CloudFormation as a fresh stack and
-    attach the runtime to it; the stack is deleted afterwards."""
+    attach the runtime to it; the stack is deleted afterwards, and waited for: its alarms and dashboard carry
+    fixed names (the CDK stack's), which the next module's stack takes over."""
     stack_name = f"{prefix}{uuid.uuid4().hex[:8]}"
     try:
         yield {"backend_url": endpoint, "cloudformation": "deploy", "stack_name": stack_name}
     finally:
-        localstack_client(endpoint, "cloudformation").delete_stack(StackName=stack_name)
+        cloudformation = localstack_client(endpoint, "cloudformation")
+        cloudformation.delete_stack(StackName=stack_name)
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName=stack_name, WaiterConfig={"Delay": 2, "MaxAttempts": 90}
+        )
 
 
 @pytest.fixture(scope="module")
