@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vigil_core.adapters.dynamodb_tenants import DynamoDBTenantDirectory
-from vigil_core.models.tenants import ApiKey, SlaTier, hash_api_key
+from vigil_core.models.tenants import ApiKey, IssuedApiKey, SlaTier, hash_api_key
 from vigil_core.services.tenants import create_api_key, create_tenant
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 DEMO_TENANT_ID = "demo"
 # The key the sample events in events/ carry. Only the local cloud registers it (for the demo tenant), so
-# `vigil local invoke FUNCTION events/NAME.json` works against a running local cloud as it is.
+# `vigil local invoke FUNCTION events/NAME.json` works as it is, on a running local cloud or a short-lived one.
 SAMPLE_EVENTS_KEY_ID = "0a1b2c3d4e5f"
 SAMPLE_EVENTS_API_KEY = f"vgl_{SAMPLE_EVENTS_KEY_ID}_sample-key-used-only-by-the-sample-events"
 # The Slack channel `vigil local up` gives the demo tenant: its secret holds the local demo channel's URL.
@@ -35,13 +35,24 @@ def create_demo_tenant(cloud: LocalCloud) -> DemoTenant:
 
     On a backend that already holds the tenant (a LocalStack kept between runs), only a new key is made.
     """
-    config_table = cloud.functions.get("ingest").environment["CONFIG_TABLE_NAME"]
-    directory = DynamoDBTenantDirectory(config_table)
+    directory, created = _demo_tenant_directory(cloud)
+    issued = created or create_api_key(directory, DEMO_TENANT_ID, datetime.now(UTC), label="vigil local up")
+    return DemoTenant(tenant_id=DEMO_TENANT_ID, api_key=issued.plaintext)
+
+
+def register_sample_events_key(cloud: LocalCloud) -> None:
+    """The demo tenant (if missing) and the sample events' key, so that events/ work on a short-lived cloud."""
+    _demo_tenant_directory(cloud)
+
+
+def _demo_tenant_directory(cloud: LocalCloud) -> tuple[DynamoDBTenantDirectory, IssuedApiKey | None]:
+    """The config table's tenant directory with the demo tenant and the sample events' key in it, and the key
+    issued with the tenant if this call created it."""
+    directory = DynamoDBTenantDirectory(cloud.functions.get("ingest").environment["CONFIG_TABLE_NAME"])
     now = datetime.now(UTC)
+    created = None
     if directory.get_tenant(DEMO_TENANT_ID) is None:
-        _, issued = create_tenant(directory, DEMO_TENANT_ID, "Demo tenant", SlaTier.PROFESSIONAL, now)
-    else:
-        issued = create_api_key(directory, DEMO_TENANT_ID, now, label="vigil local up")
+        _, created = create_tenant(directory, DEMO_TENANT_ID, "Demo tenant", SlaTier.PROFESSIONAL, now)
     directory.put_api_key(
         ApiKey(
             key_id=SAMPLE_EVENTS_KEY_ID,
@@ -51,7 +62,7 @@ def create_demo_tenant(cloud: LocalCloud) -> DemoTenant:
             created_at=now,
         )
     )
-    return DemoTenant(tenant_id=DEMO_TENANT_ID, api_key=issued.plaintext)
+    return directory, created
 
 
 def enable_default_rule_pack(cloud: LocalCloud, tenant_id: str = DEMO_TENANT_ID) -> bool:

@@ -473,6 +473,8 @@ def command_invoke(args: argparse.Namespace) -> int:
         start_pollers=False,
         start_sweeper=False,
     ) as cloud:
+        if "ingest" in cloud.functions.names():  # vigil's own stack (a --template may be another)
+            importlib.import_module("vigil_cli.bootstrap").register_sample_events_key(cloud)
         return _invoke_and_print(cloud.functions, args.function, event)
 
 

@@ -16,7 +16,9 @@ import boto3
 import httpx
 import pytest
 
+from tests.support import ROOT
 from vigil_cli.local.commands import STATE_FILE, run_up
+from vigil_cli.local.synth import synthesize
 from vigil_cli.main import build_parser, main
 
 from .assembly import write_assembly
@@ -337,3 +339,19 @@ def test_up_deploys_through_cloudformation_and_invoke_attaches_to_it(
         aws_access_key_id="test", aws_secret_access_key="test",
     )  # fmt: skip
     assert cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_sample_event_of_vigils_own_stack_works_on_a_short_lived_cloud(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given vigil's synthesized template and no local cloud running
+    template_path = synthesize(tmp_path / "cdk.out", repo_root=ROOT)
+    event_file = ROOT / "events" / "dashboard_get_status_page.json"
+    # When the status page's sample event is invoked on a short-lived cloud
+    code = main(["local", "invoke", "dashboard", str(event_file), "--state-dir", str(tmp_path / "state"),
+                 "--template", str(template_path)])  # fmt: skip
+    # Then the sample events' key was registered for the demo tenant there, and the page is served
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["statusCode"] == 200 and "<html" in answer["body"]
