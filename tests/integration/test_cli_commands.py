@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,13 @@ import httpx
 import pytest
 
 from tests.support import ROOT
+from tests.unit.cli.fake_api import Run
 from vigil_cli.bootstrap import create_demo_tenant
 from vigil_cli.local.cloud import LocalCloud
 from vigil_cli.local.synth import synth_context, synthesize
 from vigil_cli.main import main
 
 pytestmark = pytest.mark.integration
-
-HAS_KEYS_API = (ROOT / "functions" / "account" / "handler.py").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +45,6 @@ def key(cloud: LocalCloud) -> str:
 def url(cloud: LocalCloud) -> str:
     assert cloud.api_url is not None
     return cloud.api_url
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture(autouse=True)
@@ -288,7 +275,6 @@ def test_another_tenants_report_is_forbidden(vigil: Any) -> None:
 # --- API keys --------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not HAS_KEYS_API, reason="the keys API (functions/account) is not in this checkout")
 def test_keys_are_created_listed_and_revoked(vigil: Any) -> None:
     # When a key is created
     created = vigil("keys", "create", "--label", "cli-ci", "--json")
@@ -317,7 +303,6 @@ def test_keys_are_created_listed_and_revoked(vigil: Any) -> None:
     assert "hint: the API key (from --api-key) was not accepted" in refused.err
 
 
-@pytest.mark.skipif(not HAS_KEYS_API, reason="the keys API (functions/account) is not in this checkout")
 def test_revoking_an_unknown_key_fails_naming_it(vigil: Any) -> None:
     run = vigil("keys", "revoke", "nosuchkey123")
 
